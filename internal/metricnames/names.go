@@ -1,0 +1,243 @@
+// Package metricnames is the single list of the metric families pagerlens
+// exposes to Prometheus (the "Names" table of the metrics design).
+//
+// Both the Prometheus exporter and the Grafana dashboards import it: the
+// exporter registers exactly these names and the dashboards build their PromQL
+// from these constants, so a renamed or removed metric breaks the build or a
+// test instead of leaving a dashboard panel silently empty. The names are a
+// contract with users' dashboards and alerts: change one only with a
+// migration note.
+package metricnames
+
+// Type is the Prometheus metric type of a family.
+type Type string
+
+// The metric types pagerlens uses. Windowed MTTx figures are const summaries,
+// all-time durations cumulative histograms, windowed counts gauges.
+const (
+	Counter   Type = "counter"
+	Gauge     Type = "gauge"
+	Summary   Type = "summary"
+	Histogram Type = "histogram"
+)
+
+// Label names shared by many families. Windowed figures carry LabelWindow.
+const (
+	LabelTeam      = "team"
+	LabelService   = "service"
+	LabelSeverity  = "severity"
+	LabelWindow    = "window"
+	LabelAlertname = "alertname"
+	LabelResponder = "responder"
+	LabelPeriod    = "period"
+	LabelSchedule  = "schedule"
+	LabelTopic     = "topic"
+	LabelPartition = "partition"
+	LabelOutcome   = "outcome"
+	LabelReason    = "reason"
+	LabelJob       = "job"
+	LabelSource    = "source"
+	LabelCode      = "code"
+	// LabelQuantile and LabelLe are added by the summary and histogram
+	// encodings themselves; they are listed here so PromQL builders need no
+	// string literals, but they never appear in Family.Labels.
+	LabelQuantile = "quantile"
+	LabelLe       = "le"
+)
+
+// Values of LabelPeriod: the three buckets that partition the week in the
+// responder's timezone.
+const (
+	PeriodBusiness = "business"
+	PeriodOffHours = "off_hours"
+	PeriodSleep    = "sleep"
+)
+
+// Values of LabelOutcome on IngestMessagesTotal.
+const (
+	OutcomeStored       = "stored"
+	OutcomeDuplicate    = "duplicate"
+	OutcomeDeadLettered = "dead_lettered"
+)
+
+// MTTx over a window (const summaries: quantiles 0.5 0.9 0.95 0.99, _sum, _count).
+const (
+	IncidentDetectSeconds   = "pagerlens_incident_detect_seconds"
+	IncidentAckSeconds      = "pagerlens_incident_ack_seconds"
+	IncidentMitigateSeconds = "pagerlens_incident_mitigate_seconds"
+	IncidentResolveSeconds  = "pagerlens_incident_resolve_seconds"
+)
+
+// Incident counts.
+const (
+	Incidents                      = "pagerlens_incidents"
+	IncidentsEscalated             = "pagerlens_incidents_escalated"
+	IncidentsAutoResolved          = "pagerlens_incidents_auto_resolved"
+	IncidentsReassigned            = "pagerlens_incidents_reassigned"
+	IncidentsMajor                 = "pagerlens_incidents_major"
+	IncidentsMissedByAlerting      = "pagerlens_incidents_missed_by_alerting"
+	IncidentsOpen                  = "pagerlens_incidents_open"
+	IncidentOldestOpenAgeSeconds   = "pagerlens_incident_oldest_open_age_seconds"
+	IncidentsTotal                 = "pagerlens_incidents_total"
+	IncidentAckDurationSeconds     = "pagerlens_incident_ack_duration_seconds"
+	IncidentResolveDurationSeconds = "pagerlens_incident_resolve_duration_seconds"
+)
+
+// Alert quality.
+const (
+	Alerts             = "pagerlens_alerts"
+	AlertsAcknowledged = "pagerlens_alerts_acknowledged"
+	AlertsActionable   = "pagerlens_alerts_actionable"
+	AlertsTransient    = "pagerlens_alerts_transient"
+	AlertsAutoResolved = "pagerlens_alerts_auto_resolved"
+	AlertsOffHours     = "pagerlens_alerts_off_hours"
+	AlertsSleepHours   = "pagerlens_alerts_sleep_hours"
+	AlertsFlapping     = "pagerlens_alerts_flapping"
+)
+
+// On-call load and pager fatigue.
+const (
+	Interruptions                    = "pagerlens_interruptions"
+	NightsInterrupted                = "pagerlens_nights_interrupted"
+	IncidentsAcknowledgedByResponder = "pagerlens_incidents_acknowledged_by_responder"
+	ShiftsOverLimit                  = "pagerlens_shifts_over_limit"
+	EngagedSeconds                   = "pagerlens_engaged_seconds"
+	OncallSeconds                    = "pagerlens_oncall_seconds"
+	PagerFatigueScore                = "pagerlens_pager_fatigue_score"
+	TeamInterruptionsGini            = "pagerlens_team_interruptions_gini"
+)
+
+// Incident command practice (issue 12).
+const (
+	IncidentsWithoutCommander         = "pagerlens_incidents_without_commander"
+	IncidentTimeToCommanderSeconds    = "pagerlens_incident_time_to_commander_seconds"
+	IncidentStatusUpdateMaxGapSeconds = "pagerlens_incident_status_update_max_gap_seconds"
+	IncidentsUpdateGapOverTarget      = "pagerlens_incidents_update_gap_over_target"
+	RetrospectivesCompleted           = "pagerlens_retrospectives_completed"
+	ActionItemsOpen                   = "pagerlens_action_items_open"
+	ActionItemsCompleted              = "pagerlens_action_items_completed"
+	ScheduleUncoveredSeconds          = "pagerlens_schedule_uncovered_seconds"
+	ServiceTopResponderShare          = "pagerlens_service_top_responder_share"
+	IncidentsWithoutOwner             = "pagerlens_incidents_without_owner"
+)
+
+// Pipeline self-metrics: ingest, analytics refresh, exports, webhooks.
+const (
+	IngestMessagesTotal                  = "pagerlens_ingest_messages_total"
+	IngestDeadLettersTotal               = "pagerlens_ingest_dead_letters_total"
+	IngestBatchDurationSeconds           = "pagerlens_ingest_batch_duration_seconds"
+	IngestConsumerLag                    = "pagerlens_ingest_consumer_lag"
+	IngestDecodeWarningsTotal            = "pagerlens_ingest_decode_warnings_total"
+	AnalyticsRefreshDurationSeconds      = "pagerlens_analytics_refresh_duration_seconds"
+	AnalyticsLastRefreshTimestampSeconds = "pagerlens_analytics_last_refresh_timestamp_seconds"
+	AnalyticsRefreshErrorsTotal          = "pagerlens_analytics_refresh_errors_total"
+	ExportRunsTotal                      = "pagerlens_export_runs_total"
+	ExportLastSuccessTimestampSeconds    = "pagerlens_export_last_success_timestamp_seconds"
+	WebhookRequestsTotal                 = "pagerlens_webhook_requests_total"
+	WebhookRequestDurationSeconds        = "pagerlens_webhook_request_duration_seconds"
+)
+
+// Family describes one metric family: what the exporter must register and
+// what a dashboard may query.
+type Family struct {
+	Name string
+	Type Type
+	// Labels are the family's own labels, in exposition order; quantile and
+	// le are implied by Summary and Histogram and not listed.
+	Labels []string
+	// Help is the HELP text: the meaning of the figure in one sentence.
+	Help string
+}
+
+// Label sets shared by several families. Slices are not shared between
+// families (each entry gets its own copy via ls) so that a caller mutating
+// one family's labels cannot corrupt another's.
+var (
+	incidentWindowLabels  = []string{LabelTeam, LabelService, LabelSeverity, LabelWindow}
+	incidentAllTimeLabels = []string{LabelTeam, LabelService, LabelSeverity}
+	alertLabels           = []string{LabelTeam, LabelService, LabelAlertname, LabelWindow}
+	responderLabels       = []string{LabelTeam, LabelResponder, LabelWindow}
+	// Incident command figures are computed per team and severity (the
+	// analytics "command" section has no service dimension).
+	commandLabels = []string{LabelTeam, LabelSeverity, LabelWindow}
+)
+
+func ls(labels ...string) []string { return append([]string(nil), labels...) }
+
+// All lists every family pagerlens exposes, grouped as in the design.
+var All = []Family{
+	// MTTx, windowed.
+	{IncidentDetectSeconds, Summary, ls(incidentWindowLabels...), "Time to detect (triggered_at - started_at) of incidents triggered in the window that carry a customer-impact start; mean = _sum / _count."},
+	{IncidentAckSeconds, Summary, ls(incidentWindowLabels...), "Time to acknowledge (first explicit ack - triggered_at) of acknowledged incidents triggered in the window; mean = _sum / _count."},
+	{IncidentMitigateSeconds, Summary, ls(incidentWindowLabels...), "Time to mitigate (first mitigation, else resolve, - triggered_at) of mitigated or resolved incidents triggered in the window; mean = _sum / _count."},
+	{IncidentResolveSeconds, Summary, ls(incidentWindowLabels...), "Time to resolve (final resolve - triggered_at) of resolved incidents triggered in the window, open incidents excluded; mean = _sum / _count."},
+
+	// Incident counts.
+	{Incidents, Gauge, ls(incidentWindowLabels...), "Incidents triggered in the window."},
+	{IncidentsEscalated, Gauge, ls(incidentWindowLabels...), "Incidents triggered in the window that were escalated at least once."},
+	{IncidentsAutoResolved, Gauge, ls(incidentWindowLabels...), "Incidents triggered in the window that were resolved without any acknowledgement."},
+	{IncidentsReassigned, Gauge, ls(incidentWindowLabels...), "Incidents triggered in the window that were reassigned at least once."},
+	{IncidentsMajor, Gauge, ls(incidentWindowLabels...), "Incidents triggered in the window at one of the major (two highest, configurable) severities."},
+	{IncidentsMissedByAlerting, Gauge, ls(incidentWindowLabels...), "Incidents triggered in the window that were detected by a human or a customer rather than by an alert."},
+	{IncidentsOpen, Gauge, ls(incidentAllTimeLabels...), "Incidents open now (triggered and not finally resolved)."},
+	{IncidentOldestOpenAgeSeconds, Gauge, ls(LabelTeam), "Age of the team's oldest open incident."},
+	{IncidentsTotal, Counter, ls(incidentAllTimeLabels...), "All incidents ever stored, restored from the store at start so that it never resets."},
+	{IncidentAckDurationSeconds, Histogram, ls(incidentAllTimeLabels...), "All-time distribution of incident time to acknowledge, buckets 30s to 30d."},
+	{IncidentResolveDurationSeconds, Histogram, ls(incidentAllTimeLabels...), "All-time distribution of incident time to resolve, buckets 30s to 30d."},
+
+	// Alert quality.
+	{Alerts, Gauge, ls(alertLabels...), "Alerts (trigger-to-resolve lives of one alert key) triggered in the window."},
+	{AlertsAcknowledged, Gauge, ls(alertLabels...), "Alerts of the window acknowledged by a human."},
+	{AlertsActionable, Gauge, ls(alertLabels...), "Alerts of the window that were acknowledged or attached to an incident (action taken)."},
+	{AlertsTransient, Gauge, ls(alertLabels...), "Alerts of the window resolved by the system within the transient limit (default 5 minutes) with no ack."},
+	{AlertsAutoResolved, Gauge, ls(alertLabels...), "Alerts of the window resolved by the system with no ack, any duration."},
+	{AlertsOffHours, Gauge, ls(alertLabels...), "Alerts of the window that fired in off hours of the responder's (else the team's) timezone."},
+	{AlertsSleepHours, Gauge, ls(alertLabels...), "Alerts of the window that fired in sleep hours (22:00-08:00) of the responder's (else the team's) timezone."},
+	{AlertsFlapping, Gauge, ls(LabelTeam, LabelService, LabelWindow), "Alert keys that triggered 3 or more times within 1 hour (configurable) in the window."},
+
+	// On-call load and pager fatigue.
+	{Interruptions, Gauge, ls(LabelTeam, LabelResponder, LabelPeriod, LabelWindow), "Interruptions (page notifications, repeats within 2 minutes merged) of a responder in the window, by period in the responder's timezone."},
+	{NightsInterrupted, Gauge, ls(responderLabels...), "Distinct local nights of the window with at least one sleep-hours interruption."},
+	{IncidentsAcknowledgedByResponder, Gauge, ls(responderLabels...), "Incidents of the window the responder acknowledged."},
+	{ShiftsOverLimit, Gauge, ls(responderLabels...), "On-call shifts of the window with more than 2 incidents per 12 hours (the Google SRE limit)."},
+	{EngagedSeconds, Gauge, ls(responderLabels...), "Time engaged: ack to resolve of the incidents the responder acknowledged in the window, summed."},
+	{OncallSeconds, Gauge, ls(responderLabels...), "Time on call in the window, from shift start and end events."},
+	{PagerFatigueScore, Gauge, ls(responderLabels...), "Pager fatigue score: business + 2 x off-hours + 4 x sleep interruptions per week on call (weights configurable)."},
+	{TeamInterruptionsGini, Gauge, ls(LabelTeam, LabelWindow), "Gini coefficient of interruptions across the team's responders: 0 even, 1 one person takes all."},
+
+	// Incident command practice.
+	{IncidentsWithoutCommander, Gauge, ls(commandLabels...), "Major incidents of the window that never had an incident commander assigned."},
+	{IncidentTimeToCommanderSeconds, Summary, ls(commandLabels...), "Time from trigger to the first commander role assignment of incidents of the window; mean = _sum / _count."},
+	{IncidentStatusUpdateMaxGapSeconds, Summary, ls(commandLabels...), "Per incident of the window, the longest gap between trigger, status updates and resolve; mean = _sum / _count."},
+	{IncidentsUpdateGapOverTarget, Gauge, ls(commandLabels...), "Incidents of the window whose longest status-update gap exceeds the target (30 minutes for major incidents, configurable)."},
+	{RetrospectivesCompleted, Gauge, ls(commandLabels...), "Major incidents of the window with a completed retrospective."},
+	{ActionItemsOpen, Gauge, ls(commandLabels...), "Follow-up action items created for incidents of the window and not completed."},
+	{ActionItemsCompleted, Gauge, ls(commandLabels...), "Follow-up action items created for incidents of the window and completed."},
+	{ScheduleUncoveredSeconds, Gauge, ls(LabelTeam, LabelSchedule, LabelWindow), "Time of the window in which the schedule had nobody on call."},
+	{ServiceTopResponderShare, Gauge, ls(LabelTeam, LabelService, LabelWindow), "Share (0-1) of the service's incidents acknowledged by its most frequent responder; above 0.8 with 5 or more incidents is a single point of failure."},
+	{IncidentsWithoutOwner, Gauge, ls(LabelTeam, LabelService, LabelWindow), "Incidents of the window with no team or no service (the missing label is empty)."},
+
+	// Pipeline self-metrics.
+	{IngestMessagesTotal, Counter, ls(LabelTopic, LabelOutcome), "Messages consumed, by outcome: stored, duplicate or dead_lettered."},
+	{IngestDeadLettersTotal, Counter, ls(LabelReason), "Messages written to the dead-letter table, by reason."},
+	{IngestBatchDurationSeconds, Histogram, nil, "Duration of one ingest batch: decode, store and offset commit."},
+	{IngestConsumerLag, Gauge, ls(LabelTopic, LabelPartition), "Messages behind the end of the partition."},
+	{IngestDecodeWarningsTotal, Counter, ls(LabelSource, LabelReason), "Messages decoded with a warning (e.g. Alertmanager truncatedAlerts > 0), by source and reason."},
+	{AnalyticsRefreshDurationSeconds, Gauge, nil, "Duration of the last analytics snapshot refresh."},
+	{AnalyticsLastRefreshTimestampSeconds, Gauge, nil, "Unix time of the last successful analytics snapshot refresh."},
+	{AnalyticsRefreshErrorsTotal, Counter, nil, "Failed analytics refreshes; the last good snapshot keeps being served."},
+	{ExportRunsTotal, Counter, ls(LabelJob, LabelOutcome), "Scheduled export runs, by job and outcome."},
+	{ExportLastSuccessTimestampSeconds, Gauge, ls(LabelJob), "Unix time of the export job's last successful run."},
+	{WebhookRequestsTotal, Counter, ls(LabelSource, LabelCode), "Webhook requests received, by source and HTTP status code."},
+	{WebhookRequestDurationSeconds, Histogram, ls(LabelSource), "Duration of webhook requests, by source, until the events are durable."},
+}
+
+// Lookup returns the family named name.
+func Lookup(name string) (Family, bool) {
+	for _, f := range All {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Family{}, false
+}

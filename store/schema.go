@@ -1,0 +1,54 @@
+package store
+
+// migrations are applied in order; migrations[i] brings a store to version
+// i+1. Never edit a released migration: append a new one.
+var migrations = [][]string{
+	// 1: the event log and the dead letters.
+	{
+		`CREATE TABLE events (
+			id              VARCHAR   NOT NULL,  -- unique per event; the idempotency key (no PRIMARY KEY: see docs/schema.md)
+			source          VARCHAR   NOT NULL,
+			type            VARCHAR   NOT NULL,  -- <kind>.<action>
+			time            TIMESTAMP NOT NULL,  -- UTC
+			incident_id     VARCHAR,
+			alert_key       VARCHAR,
+			alert_name      VARCHAR,
+			title           VARCHAR,
+			service         VARCHAR,
+			team            VARCHAR,
+			severity        VARCHAR,
+			urgency         VARCHAR,
+			responder       VARCHAR,
+			responder_tz    VARCHAR,
+			channel         VARCHAR,
+			schedule        VARCHAR,
+			started_at      TIMESTAMP,
+			detected_by     VARCHAR,
+			resolved_by     VARCHAR,
+			role            VARCHAR,
+			audience        VARCHAR,
+			action_id       VARCHAR,
+			labels          JSON,
+			local_hour      TINYINT,             -- hour of day in responder_tz, computed at ingest (NULL without responder_tz)
+			local_dow       TINYINT,             -- ISO weekday 1=Monday..7=Sunday in responder_tz
+			local_date      DATE,                -- calendar date in responder_tz
+			kafka_topic     VARCHAR,             -- or the file path for file ingest, or "webhook/<source>"
+			kafka_partition INTEGER,
+			kafka_offset    BIGINT,              -- or the line number for file ingest
+			ingested_at     TIMESTAMP NOT NULL
+		)`,
+		`CREATE TABLE dead_letters (
+			raw         BLOB,
+			topic       VARCHAR,
+			partition   INTEGER,
+			"offset"    BIGINT,
+			format      VARCHAR,
+			reason      VARCHAR   NOT NULL,  -- bounded class (event.Reason)
+			error       VARCHAR   NOT NULL,  -- the precise message
+			received_at TIMESTAMP NOT NULL
+		)`,
+	},
+}
+
+// eventColumns is the column order of events, as the appender writes it.
+const eventColumnCount = 30

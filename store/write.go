@@ -1,0 +1,351 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/pagerlens/pagerlens/event"
+)
+
+// Row is one decoded event and where it came from.
+type Row struct {
+	Event     event.Event
+	Topic     string // Kafka topic, file path or "webhook/<source>"
+	Partition int32
+	Offset    int64
+}
+
+// DeadLetter is a message that could not be decoded or validated. It is
+// stored with its raw bytes so that nothing is lost: fix the producer (or
+// pagerlens) and replay it.
+type DeadLetter struct {
+	Raw       []byte
+	Topic     string
+	Partition int32
+	Offset    int64
+	Format    string
+	Reason    string // bounded class, e.g. event.ReasonBadTime
+	Error     string // the precise message
+}
+
+// Batch is the unit of one transaction.
+type Batch struct {
+	Rows        []Row
+	DeadLetters []DeadLetter
+}
+
+// Result counts what a batch did.
+type Result struct {
+	Stored       int // new events written
+	Duplicates   int // events whose id was already stored, or repeated in the batch
+	DeadLettered int // dead letters written (a replayed one is not written twice)
+}
+
+// DerivedTable is a table that the store keeps up to date from the events as
+// they arrive, inside each batch's transaction (the incident timeline, for
+// one). Update statements read the batch's new events from the temporary
+// table new_events; Rebuild statements re-derive the table from events.
+type DerivedTable struct {
+	Name    string
+	Create  []string // idempotent (CREATE TABLE IF NOT EXISTS …)
+	Update  []string
+	Rebuild []string
+}
+
+// RegisterDerived creates d's table if needed and maintains it from every
+// later batch. Register all derived tables before the first write.
+func (s *Store) RegisterDerived(ctx context.Context, d DerivedTable) error {
+	if !s.opts.ReadOnly {
+		for _, q := range d.Create {
+			if _, err := s.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("create derived table %s: %w", d.Name, err)
+			}
+		}
+	}
+	s.writeMu.Lock()
+	s.derived = append(s.derived, d)
+	s.writeMu.Unlock()
+	return nil
+}
+
+// Rebuild re-derives every registered derived table from the events table, in
+// one transaction.
+func (s *Store) Rebuild(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	defer tx.Rollback()
+	for _, d := range s.derived {
+		for _, q := range d.Rebuild {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("rebuild %s: %w", d.Name, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	return nil
+}
+
+// WriteBatch stores b in one transaction: events whose id is already stored
+// (or repeated within b) are skipped, so a replayed batch changes nothing;
+// derived tables are updated from the new events; dead letters are written
+// unless the same (topic, partition, offset) was dead-lettered before. Either
+// all of it is committed or none of it.
+func (s *Store) WriteBatch(ctx context.Context, b Batch) (Result, error) {
+	if s.opts.ReadOnly {
+		return Result{}, errors.New("write batch: store is open read-only")
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+
+	rows, dups := dedupBatch(b.Rows)
+	res := Result{Duplicates: dups}
+	if len(rows) == 0 && len(b.DeadLetters) == 0 {
+		return res, nil
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("write batch: %w", err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		w := batchWriter{ctx: ctx, dc: dc.(driver.Conn), derived: s.derived}
+		var err error
+		res, err = w.write(rows, b.DeadLetters, res)
+		return err
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("write batch of %d events and %d dead letters to %s: %w", len(rows), len(b.DeadLetters), s.path, err)
+	}
+	return res, nil
+}
+
+// dedupBatch keeps the first row of each id.
+func dedupBatch(in []Row) ([]Row, int) {
+	seen := make(map[string]struct{}, len(in))
+	out := in[:0:0]
+	for _, r := range in {
+		if _, dup := seen[r.Event.ID]; dup {
+			continue
+		}
+		seen[r.Event.ID] = struct{}{}
+		out = append(out, r)
+	}
+	return out, len(in) - len(out)
+}
+
+type batchWriter struct {
+	ctx     context.Context
+	dc      driver.Conn
+	derived []DerivedTable
+}
+
+func (w batchWriter) exec(q string, args ...driver.NamedValue) (int64, error) {
+	r, err := w.dc.(driver.ExecerContext).ExecContext(w.ctx, q, args)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", firstLine(q), err)
+	}
+	n, _ := r.RowsAffected()
+	return n, nil
+}
+
+func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result) (_ Result, err error) {
+	// Staging tables live in the connection's temp catalog; they are created
+	// on first use of each pooled connection.
+	if _, err := w.exec(`CREATE TEMP TABLE IF NOT EXISTS staging AS SELECT * FROM events LIMIT 0`); err != nil {
+		return res, err
+	}
+	if _, err := w.exec(`CREATE TEMP TABLE IF NOT EXISTS staging_dead AS SELECT * FROM dead_letters LIMIT 0`); err != nil {
+		return res, err
+	}
+	if _, err := w.exec(`BEGIN TRANSACTION`); err != nil {
+		return res, err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = w.dc.(driver.ExecerContext).ExecContext(context.Background(), `ROLLBACK`, nil)
+		}
+	}()
+	if _, err := w.exec(`DELETE FROM staging`); err != nil {
+		return res, err
+	}
+	if _, err := w.exec(`DELETE FROM staging_dead`); err != nil {
+		return res, err
+	}
+	now := time.Now().UTC()
+	if len(rows) > 0 {
+		minTime, err := w.appendEvents(rows, now)
+		if err != nil {
+			return res, err
+		}
+		// A duplicate carries its original's time, so only events at or after
+		// the batch's earliest time can match: DuckDB skips older row groups by
+		// their min/max statistics, which keeps this cheap on a large store.
+		if _, err := w.exec(`CREATE OR REPLACE TEMP TABLE new_events AS
+			SELECT s.* FROM staging s
+			WHERE s.id NOT IN (SELECT id FROM events WHERE time >= $1)`,
+			driver.NamedValue{Ordinal: 1, Value: minTime}); err != nil {
+			return res, err
+		}
+		n, err := w.exec(`INSERT INTO events SELECT * FROM new_events`)
+		if err != nil {
+			return res, err
+		}
+		res.Stored = int(n)
+		res.Duplicates += len(rows) - int(n)
+		for _, d := range w.derived {
+			for _, q := range d.Update {
+				if _, err := w.exec(q); err != nil {
+					return res, fmt.Errorf("update %s: %w", d.Name, err)
+				}
+			}
+		}
+	}
+	if len(dls) > 0 {
+		if err := w.appendDeadLetters(dls, now); err != nil {
+			return res, err
+		}
+		n, err := w.exec(`INSERT INTO dead_letters
+			SELECT s.* FROM staging_dead s
+			WHERE s.topic IS NULL OR NOT EXISTS (
+				SELECT 1 FROM dead_letters d
+				WHERE d.topic = s.topic AND d.partition = s.partition AND d."offset" = s."offset")`)
+		if err != nil {
+			return res, err
+		}
+		res.DeadLettered = int(n)
+	}
+	if _, err := w.exec(`COMMIT`); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func (w batchWriter) appendEvents(rows []Row, now time.Time) (time.Time, error) {
+	app, err := duckdb.NewAppender(w.dc, "temp", "main", "staging")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("appender: %w", err)
+	}
+	minTime := rows[0].Event.Time
+	vals := make([]driver.Value, eventColumnCount)
+	for i := range rows {
+		r := &rows[i]
+		if r.Event.Time.Before(minTime) {
+			minTime = r.Event.Time
+		}
+		fillEventRow(vals, r, now)
+		if err := app.AppendRow(vals...); err != nil {
+			app.Close()
+			return time.Time{}, fmt.Errorf("append event %s: %w", r.Event.ID, err)
+		}
+	}
+	if err := app.Close(); err != nil {
+		return time.Time{}, fmt.Errorf("flush appender: %w", err)
+	}
+	return minTime, nil
+}
+
+// fillEventRow writes r into vals in the column order of the events table.
+func fillEventRow(vals []driver.Value, r *Row, now time.Time) {
+	e := &r.Event
+	d := &e.Data
+	var startedAt, labels, hour, dow, date driver.Value
+	if d.StartedAt != nil {
+		startedAt = d.StartedAt.UTC()
+	}
+	if len(d.Labels) > 0 {
+		labels = d.Labels // the appender JSON-encodes values of a JSON column
+	}
+	if d.ResponderTZ != "" {
+		// The local hour, weekday and date of the event in the responder's
+		// zone, computed here once (tens of ns) rather than by SQL timezone
+		// conversion in every interruption query (seconds over 10M rows).
+		if loc, err := event.Location(d.ResponderTZ); err == nil {
+			lt := e.Time.In(loc)
+			hour = int8(lt.Hour())
+			wd := int8(lt.Weekday())
+			if wd == 0 {
+				wd = 7
+			}
+			dow = wd
+			date = time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, time.UTC)
+		}
+	}
+	vals[0] = e.ID
+	vals[1] = e.Source
+	vals[2] = string(e.Type)
+	vals[3] = e.Time.UTC()
+	vals[4] = nullable(d.IncidentID)
+	vals[5] = nullable(d.AlertKey)
+	vals[6] = nullable(d.AlertName)
+	vals[7] = nullable(d.Title)
+	vals[8] = nullable(d.Service)
+	vals[9] = nullable(d.Team)
+	vals[10] = nullable(d.Severity)
+	vals[11] = nullable(d.Urgency)
+	vals[12] = nullable(d.Responder)
+	vals[13] = nullable(d.ResponderTZ)
+	vals[14] = nullable(d.Channel)
+	vals[15] = nullable(d.Schedule)
+	vals[16] = startedAt
+	vals[17] = nullable(d.DetectedBy)
+	vals[18] = nullable(d.ResolvedBy)
+	vals[19] = nullable(d.Role)
+	vals[20] = nullable(d.Audience)
+	vals[21] = nullable(d.ActionID)
+	vals[22] = labels
+	vals[23] = hour
+	vals[24] = dow
+	vals[25] = date
+	vals[26] = nullable(r.Topic)
+	vals[27] = r.Partition
+	vals[28] = r.Offset
+	vals[29] = now
+}
+
+func (w batchWriter) appendDeadLetters(dls []DeadLetter, now time.Time) error {
+	app, err := duckdb.NewAppender(w.dc, "temp", "main", "staging_dead")
+	if err != nil {
+		return fmt.Errorf("dead-letter appender: %w", err)
+	}
+	for _, d := range dls {
+		raw := d.Raw
+		if raw == nil {
+			raw = []byte{}
+		}
+		if err := app.AppendRow(raw, nullable(d.Topic), d.Partition, d.Offset, nullable(d.Format), d.Reason, d.Error, now); err != nil {
+			app.Close()
+			return fmt.Errorf("append dead letter: %w", err)
+		}
+	}
+	if err := app.Close(); err != nil {
+		return fmt.Errorf("flush dead-letter appender: %w", err)
+	}
+	return nil
+}
+
+func nullable(s string) driver.Value {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func firstLine(q string) string {
+	for i, c := range q {
+		if c == '\n' {
+			return q[:i]
+		}
+	}
+	return q
+}
