@@ -1,0 +1,108 @@
+package analytics
+
+import (
+	"fmt"
+	"time"
+)
+
+// Window is a named look-back period ending at Config.Now.
+type Window struct {
+	Name     string        // "7d", label value of the window label
+	Duration time.Duration // 7 * 24h
+}
+
+// ParseWindow reads "7d", "12h" or any Go duration.
+func ParseWindow(s string) (Window, error) {
+	var n int
+	if _, err := fmt.Sscanf(s, "%dd", &n); err == nil && fmt.Sprintf("%dd", n) == s && n > 0 {
+		return Window{Name: s, Duration: time.Duration(n) * 24 * time.Hour}, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return Window{}, fmt.Errorf("window %q: want a positive duration such as 7d or 12h", s)
+	}
+	return Window{Name: s, Duration: d}, nil
+}
+
+// Hours is the working-hours definition used to bucket interruptions.
+type Hours struct {
+	BusinessStart int            `yaml:"business_start"` // local hour business hours start (8)
+	BusinessEnd   int            `yaml:"business_end"`   // local hour they end (18)
+	SleepStart    int            `yaml:"sleep_start"`    // local hour sleep hours start (22)
+	SleepEnd      int            `yaml:"sleep_end"`      // local hour they end (8)
+	WorkingDays   []time.Weekday `yaml:"working_days"`   // Monday..Friday
+}
+
+// FatigueWeights weigh interruptions by period in the fatigue score.
+type FatigueWeights struct {
+	Business float64 `yaml:"business"`
+	OffHours float64 `yaml:"off_hours"`
+	Sleep    float64 `yaml:"sleep"`
+}
+
+// Config holds every choice that metrics.md leaves open, with its default.
+type Config struct {
+	// Now ends every window; injectable for tests and reports.
+	Now     time.Time
+	Windows []Window
+	Hours   Hours
+	// TransientAfter: an alert resolved by the system within this, unacked, is transient.
+	TransientAfter time.Duration
+	// FlapCount triggers of one alert key within FlapWithin make it flapping.
+	FlapCount  int
+	FlapWithin time.Duration
+	// InterruptionFold: pages to one responder for one incident/alert within this count once.
+	InterruptionFold time.Duration
+	FatigueWeights   FatigueWeights
+	// MajorSeverities are the severities counted as major incidents.
+	MajorSeverities []string
+	// NoisiestAlerts is the N of the noisiest-alerts list.
+	NoisiestAlerts int
+	// ShiftIncidentLimit is the Google SRE limit of incidents per 12-hour shift.
+	ShiftIncidentLimit int
+	// OnCallShareFlag flags responders on call for more than this share of the window.
+	OnCallShareFlag float64
+	// Roster fills in time zones and teams that events lack. May be nil.
+	Roster *Roster
+}
+
+// DefaultConfig is metrics.md's defaults with Now = now.
+func DefaultConfig(now time.Time) Config {
+	return Config{
+		Now: now.UTC(),
+		Windows: []Window{
+			{"7d", 7 * 24 * time.Hour}, {"30d", 30 * 24 * time.Hour}, {"90d", 90 * 24 * time.Hour},
+		},
+		Hours: Hours{BusinessStart: 8, BusinessEnd: 18, SleepStart: 22, SleepEnd: 8,
+			WorkingDays: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}},
+		TransientAfter:     5 * time.Minute,
+		FlapCount:          3,
+		FlapWithin:         time.Hour,
+		InterruptionFold:   2 * time.Minute,
+		FatigueWeights:     FatigueWeights{Business: 1, OffHours: 2, Sleep: 4},
+		MajorSeverities:    []string{"SEV1", "SEV2"},
+		NoisiestAlerts:     10,
+		ShiftIncidentLimit: 2,
+		OnCallShareFlag:    0.25,
+	}
+}
+
+// Roster is the YAML roster file: what events do not say about people and teams.
+type Roster struct {
+	Responders []RosterResponder `yaml:"responders"`
+	Teams      []RosterTeam      `yaml:"teams"`
+}
+
+// RosterResponder is one person.
+type RosterResponder struct {
+	Name     string `yaml:"name"`
+	Team     string `yaml:"team"`
+	Timezone string `yaml:"timezone"`
+}
+
+// RosterTeam is one team; Hours overrides Config.Hours for its responders.
+type RosterTeam struct {
+	Name     string `yaml:"name"`
+	Timezone string `yaml:"timezone"`
+	Hours    *Hours `yaml:"hours,omitempty"`
+}

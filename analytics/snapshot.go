@@ -1,0 +1,34 @@
+// Package analytics defines every pagerlens metric, once, as SQL over the
+// store, and returns the results as typed values (a Snapshot). Exporters,
+// reports and the CLI only read Snapshots; none of them computes a metric.
+package analytics
+
+import "time"
+
+// Snapshot is every figure for every window at one Now. Its JSON encoding is
+// the stable machine format of docs/metrics.md ("Machine format"): field
+// names are fixed; fields may be added.
+type Snapshot struct {
+	Now     time.Time `json:"now"`
+	Windows []string  `json:"windows"`
+
+	Incidents  []IncidentStats `json:"incidents"`
+	Alerts     []AlertStats    `json:"alerts"`
+	Responders []ResponderLoad `json:"responders"`
+	Teams      []TeamLoad      `json:"teams"`
+	// More sections (open incidents now, all-time totals and histograms,
+	// noisiest alerts, flapping keys, command practice) are added by their
+	// files.
+}
+
+// Stat summarises one duration sample set, in seconds. With no samples,
+// Count is 0 and every other field is nil (JSON null), never 0.
+type Stat struct {
+	Count int64    `json:"count"`
+	Sum   float64  `json:"sum"`
+	Mean  *float64 `json:"mean"`
+	P50   *float64 `json:"p50"`
+	P90   *float64 `json:"p90"`
+	P95   *float64 `json:"p95"`
+	P99   *float64 `json:"p99"`
+}
