@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -44,6 +45,8 @@ type Result struct {
 	Stored       int // new events written
 	Duplicates   int // events whose id was already stored, or repeated in the batch
 	DeadLettered int // dead letters written (a replayed one is not written twice)
+	// StoredByTopic splits Stored by the rows' Topic.
+	StoredByTopic map[string]int
 }
 
 // DerivedTable is a table that the store keeps up to date from the events as
@@ -203,6 +206,9 @@ func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result) (_ Result, 
 		}
 		res.Stored = int(n)
 		res.Duplicates += len(rows) - int(n)
+		if res.StoredByTopic, err = w.storedByTopic(); err != nil {
+			return res, err
+		}
 		for _, d := range w.derived {
 			for _, q := range d.Update {
 				if _, err := w.exec(q); err != nil {
@@ -229,6 +235,25 @@ func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result) (_ Result, 
 		return res, err
 	}
 	return res, nil
+}
+
+func (w batchWriter) storedByTopic() (map[string]int, error) {
+	rows, err := w.dc.(driver.QueryerContext).QueryContext(w.ctx, `SELECT coalesce(kafka_topic, ''), count(*) FROM new_events GROUP BY ALL`, nil)
+	if err != nil {
+		return nil, fmt.Errorf("count new events by topic: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	vals := make([]driver.Value, 2)
+	for {
+		if err := rows.Next(vals); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("count new events by topic: %w", err)
+		}
+		out[vals[0].(string)] = int(vals[1].(int64))
+	}
 }
 
 func (w batchWriter) appendEvents(rows []Row, now time.Time) (time.Time, error) {

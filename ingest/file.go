@@ -1,0 +1,200 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/ingest/decode"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+// FileConfig configures a backfill from files.
+type FileConfig struct {
+	Format    string // decode format; "" means canonical
+	BatchSize int
+	Decode    decode.Options
+	// Progress shows a progress bar on stderr when it is a terminal.
+	Progress bool
+	Observer Observer
+	Logger   *slog.Logger
+}
+
+// FileStats are the totals of one file.
+type FileStats struct {
+	Messages, Stored, Duplicates, DeadLettered int
+}
+
+// IngestFile backfills path ("-" for stdin) into s: JSON Lines, one message
+// a line, or a file that is one JSON document (a webhook body saved to disk).
+// Dead letters record the file as topic and the line number as offset, so
+// re-ingesting the same file stores nothing twice.
+func IngestFile(ctx context.Context, path string, s *store.Store, cfg FileConfig) (FileStats, error) {
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 5000
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Decode.Limits == (event.Limits{}) {
+		cfg.Decode.Limits = event.DefaultLimits()
+	}
+	format := cfg.Format
+	if format == "" {
+		format = decode.Canonical
+	}
+	dec, err := decode.New(format, cfg.Decode)
+	if err != nil {
+		return FileStats{}, fmt.Errorf("ingest %s: %w", path, err)
+	}
+	var (
+		r    io.Reader
+		size int64 = -1
+		name       = path
+	)
+	if path == "-" {
+		r, name = os.Stdin, "stdin"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return FileStats{}, fmt.Errorf("ingest: %w", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			if fi.IsDir() {
+				return FileStats{}, fmt.Errorf("ingest %s: is a directory", path)
+			}
+			size = fi.Size()
+		}
+		r = f
+	}
+	if cfg.Progress && size > 0 && term.IsTerminal(int(os.Stderr.Fd())) {
+		bar := progressbar.DefaultBytes(size, "ingest "+name)
+		defer bar.Finish()
+		r = io.TeeReader(r, bar)
+	}
+	br := bufio.NewReaderSize(r, 1<<20)
+	topic := "file:" + name
+	w := writer{store: s, obs: cfg.Observer, log: cfg.Logger}
+	decs := decoders{def: dec}
+	var st FileStats
+	batch := make([]raw, 0, cfg.BatchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		bs, err := w.write(ctx, batch, decs)
+		if err != nil {
+			return err
+		}
+		st.Messages += bs.Messages
+		st.Stored += bs.Stored
+		st.Duplicates += bs.Duplicates
+		st.DeadLettered += bs.DeadLettered
+		batch = batch[:0]
+		return nil
+	}
+
+	whole, err := wholeDocument(br)
+	if err != nil {
+		return st, fmt.Errorf("ingest %s: %w", name, err)
+	}
+	if whole != nil {
+		batch = append(batch, raw{Message: decode.Message{Topic: topic, Value: whole}, offset: 1})
+		if err := flush(); err != nil {
+			return st, fmt.Errorf("ingest %s: %w", name, err)
+		}
+		return st, nil
+	}
+	line := int64(0)
+	maxLine := cfg.Decode.Limits.MaxMessageBytes
+	for {
+		if err := ctx.Err(); err != nil {
+			if ferr := flush(); ferr != nil {
+				return st, fmt.Errorf("ingest %s: %w", name, ferr)
+			}
+			return st, fmt.Errorf("ingest %s: stopped at line %d: %w", name, line, err)
+		}
+		b, rerr := readLine(br, maxLine)
+		if len(b) > 0 || (rerr == nil) {
+			line++
+			if len(bytes.TrimSpace(b)) > 0 {
+				// Copy: the reader reuses its buffer.
+				v := append([]byte(nil), b...)
+				batch = append(batch, raw{Message: decode.Message{Topic: topic, Value: v}, offset: line})
+			}
+		}
+		if len(batch) >= cfg.BatchSize {
+			if err := flush(); err != nil {
+				return st, fmt.Errorf("ingest %s: %w", name, err)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			flush()
+			return st, fmt.Errorf("ingest %s: line %d: %w", name, line+1, rerr)
+		}
+	}
+	if err := flush(); err != nil {
+		return st, fmt.Errorf("ingest %s: %w", name, err)
+	}
+	return st, nil
+}
+
+// readLine returns the next line without its newline. A line longer than max
+// is returned truncated to max+1 bytes (so that the decoder rejects it as
+// too large) and the rest of it is skipped.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var out []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(out)+len(chunk) <= max+1 {
+			out = append(out, chunk...)
+		} else if len(out) <= max {
+			out = append(out, chunk[:max+1-len(out)]...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return bytes.TrimRight(out, "\r\n"), err
+	}
+}
+
+// wholeDocument peeks at the start of the input: when its first line is not
+// a complete JSON value but the whole input is one, it is one document (a
+// pretty-printed webhook body) and is returned; otherwise nil, and the input
+// is read as JSON Lines.
+func wholeDocument(br *bufio.Reader) ([]byte, error) {
+	peek, err := br.Peek(br.Size())
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, err
+	}
+	first, _, _ := bytes.Cut(peek, []byte("\n"))
+	if len(bytes.TrimSpace(first)) == 0 || json.Valid(bytes.TrimSpace(first)) {
+		return nil, nil
+	}
+	if len(peek) == br.Size() { // larger than a buffer: cannot be one small document
+		return nil, nil
+	}
+	if json.Valid(peek) {
+		doc := append([]byte(nil), bytes.TrimSpace(peek)...)
+		_, _ = br.Discard(len(peek))
+		return doc, nil
+	}
+	return nil, nil
+}

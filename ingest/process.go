@@ -1,0 +1,203 @@
+// Package ingest moves messages from Kafka topics (or files) into the store:
+// decode per source format, validate, batch, dead-letter what is bad, write
+// the batch in one transaction, and only then commit the offsets.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/ingest/decode"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+// Outcomes of one consumed message (the outcome label of
+// pagerlens_ingest_messages_total).
+const (
+	OutcomeStored       = "stored"
+	OutcomeDuplicate    = "duplicate"
+	OutcomeDeadLettered = "dead_lettered"
+)
+
+// BatchStats describe one committed batch.
+type BatchStats struct {
+	Messages     int
+	Stored       int
+	Duplicates   int
+	DeadLettered int
+	// ByTopic counts per topic and outcome: events stored or duplicate,
+	// messages dead-lettered.
+	ByTopic map[string]map[string]int
+	// DeadReasons counts dead letters by reason.
+	DeadReasons map[string]int
+	Duration    time.Duration
+}
+
+// Observer receives pipeline events for self-metrics. All methods may be
+// called from the ingest goroutine; implementations must not block.
+type Observer interface {
+	BatchCommitted(BatchStats)
+	Lag(topic string, partition int, lag int64)
+	DecodeWarning(format, what string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) BatchCommitted(BatchStats)    {}
+func (nopObserver) Lag(string, int, int64)       {}
+func (nopObserver) DecodeWarning(string, string) {}
+
+// raw is one undecoded message with its origin.
+type raw struct {
+	decode.Message
+	partition int32
+	offset    int64
+}
+
+// decoders maps a topic (or file) to its decoder.
+type decoders struct {
+	byTopic map[string]decode.Decoder
+	def     decode.Decoder
+}
+
+func (d decoders) For(topic string) decode.Decoder {
+	if dec, ok := d.byTopic[topic]; ok {
+		return dec
+	}
+	return d.def
+}
+
+// buildBatch decodes msgs into a store batch. It never fails: a message that
+// does not decode becomes a dead letter with its reason.
+func buildBatch(msgs []raw, decs decoders) store.Batch {
+	var b store.Batch
+	b.Rows = make([]store.Row, 0, len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		dec := decs.For(m.Topic)
+		evs, err := safeDecode(dec, m.Message)
+		if err != nil {
+			b.DeadLetters = append(b.DeadLetters, deadLetter(m, dec.Format(), err))
+			continue
+		}
+		for _, e := range evs {
+			b.Rows = append(b.Rows, store.Row{Event: e, Topic: m.Topic, Partition: m.partition, Offset: m.offset})
+		}
+	}
+	return b
+}
+
+// safeDecode turns a decoder panic into a dead letter: bad input must never
+// crash the consumer, even through a decoder bug.
+func safeDecode(dec decode.Decoder, m decode.Message) (evs []event.Event, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			evs, err = nil, &event.Error{Reason: "decoder_panic", Msg: fmt.Sprintf("decoder %s panicked: %v", dec.Format(), r)}
+		}
+	}()
+	return dec.Decode(m)
+}
+
+func deadLetter(m *raw, format string, err error) store.DeadLetter {
+	reason := string(event.ReasonInvalidJSON)
+	var ee *event.Error
+	if errors.As(err, &ee) {
+		reason = string(ee.Reason)
+	}
+	msg := err.Error()
+	if len(msg) > 1024 {
+		msg = msg[:1024] + "…"
+	}
+	return store.DeadLetter{Raw: m.Value, Topic: m.Topic, Partition: m.partition, Offset: m.offset,
+		Format: format, Reason: reason, Error: msg}
+}
+
+// writer writes decoded batches and reports them.
+type writer struct {
+	store *store.Store
+	obs   Observer
+	log   *slog.Logger
+}
+
+// write stores one batch, retrying with backoff while the store fails (a
+// full disk, say) until ctx ends. It returns only after the batch is
+// committed to DuckDB, or with ctx's error: then nothing of it is visible.
+func (w writer) write(ctx context.Context, msgs []raw, decs decoders) (BatchStats, error) {
+	start := time.Now()
+	b := buildBatch(msgs, decs)
+	var res store.Result
+	bo := backoff{min: 200 * time.Millisecond, max: 10 * time.Second}
+	for {
+		// The attempt in progress is never cut short by shutdown: a graceful
+		// stop finishes the batch in hand. Only retries stop with ctx.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		var err error
+		res, err = w.store.WriteBatch(actx, b)
+		cancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return BatchStats{}, fmt.Errorf("batch not stored: %w", err)
+		}
+		d := bo.next()
+		w.log.Error("store write failed; offsets not committed, retrying", "err", err, "retry_in", d)
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return BatchStats{}, fmt.Errorf("batch not stored: %w", err)
+		}
+	}
+	st := BatchStats{Messages: len(msgs), Stored: res.Stored, Duplicates: res.Duplicates,
+		DeadLettered: len(b.DeadLetters), ByTopic: map[string]map[string]int{}, DeadReasons: map[string]int{},
+		Duration: time.Since(start)}
+	// Stored and duplicate count events (a webhook message may carry several);
+	// dead_lettered counts messages.
+	add := func(topic, outcome string, n int) {
+		if n == 0 {
+			return
+		}
+		if st.ByTopic[topic] == nil {
+			st.ByTopic[topic] = map[string]int{}
+		}
+		st.ByTopic[topic][outcome] += n
+	}
+	rowsByTopic := map[string]int{}
+	for _, r := range b.Rows {
+		rowsByTopic[r.Topic]++
+	}
+	for topic, n := range rowsByTopic {
+		stored := res.StoredByTopic[topic]
+		add(topic, OutcomeStored, stored)
+		add(topic, OutcomeDuplicate, n-stored)
+	}
+	for _, d := range b.DeadLetters {
+		st.DeadReasons[d.Reason]++
+		add(d.Topic, OutcomeDeadLettered, 1)
+	}
+	w.obs.BatchCommitted(st)
+	return st, nil
+}
+
+// backoff is a capped exponential backoff.
+type backoff struct {
+	min, max, cur time.Duration
+}
+
+func (b *backoff) next() time.Duration {
+	if b.cur == 0 {
+		b.cur = b.min
+	} else {
+		b.cur *= 2
+	}
+	if b.cur > b.max {
+		b.cur = b.max
+	}
+	return b.cur
+}
+
+func (b *backoff) reset() { b.cur = 0 }
