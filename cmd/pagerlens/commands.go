@@ -9,6 +9,11 @@ import (
 // subcommands lists every subcommand; each is built in its own file.
 func subcommands() []*cobra.Command {
 	return []*cobra.Command{
+		newServeCmd(),
+		newIngestCmd(),
+		newSQLCmd(),
+		newSynthCmd(),
+		newDashboardsCmd(),
 		newVersionCmd(),
 	}
 }

@@ -1,0 +1,44 @@
+# pagerlens — the two commands: `make demo` and `make test`.
+GO        ?= go
+BIN       ?= bin/pagerlens
+PKGS      ?= ./...
+# DuckDB's Go bindings link a prebuilt static library through cgo.
+export CGO_ENABLED = 1
+
+.PHONY: all build test lint bench demo fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pagerlens
+
+## test: vet, gofmt check and every test (embedded Kafka broker, real DuckDB
+## files, real HTTP servers; the Prometheus tests use prometheus/promtool from
+## PATH and are skipped with a notice when they are missing, except under CI).
+test: lint
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## bench: every stage's benchmark, printing the figures.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
+
+## demo: the whole pipeline on synthetic data, with nothing else installed.
+demo: build
+	./$(BIN) demo
+
+## fuzz: each fuzz target for a short time.
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in ./event ./ingest/decode; do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin pagerlens-demo

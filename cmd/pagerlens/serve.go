@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/ingest"
+	"github.com/pagerlens/pagerlens/internal/config"
+	"github.com/pagerlens/pagerlens/internal/server"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+func newServeCmd() *cobra.Command {
+	var (
+		configFile     string
+		db             string
+		brokers        []string
+		topics         []string
+		group          string
+		listen         string
+		webConfig      string
+		waitForBrokers bool
+		batchSize      int
+		batchWait      time.Duration
+		memoryLimit    string
+		threads        int
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Consume Kafka topics into the store and serve /metrics, /healthz and /readyz",
+		Long: `serve consumes the configured Kafka topics with a consumer group, writes each
+batch to the DuckDB file in one transaction (skipping events already stored),
+commits the offsets only after that, and serves HTTP on --listen.
+
+Settings come from flags, else PAGERLENS_<FLAG> environment variables
+(PAGERLENS_BROKERS, PAGERLENS_DB, ...), else --config (YAML), else defaults.
+--topics takes name or name:format (format: canonical, pagerduty, alertmanager,
+grafana, opsgenie, oncall, incidentio, auto).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd); err != nil {
+				return err
+			}
+			cfg := config.Default()
+			if changed(cmd, "config") {
+				var err error
+				if cfg, err = config.Load(configFile); err != nil {
+					return exitError{code: 2, err: err}
+				}
+			}
+			if changed(cmd, "db") {
+				cfg.DB = db
+			}
+			if changed(cmd, "brokers") {
+				cfg.Kafka.Brokers = splitList(brokers)
+			}
+			if changed(cmd, "topics") {
+				ts, err := parseTopics(splitList(topics))
+				if err != nil {
+					return err
+				}
+				cfg.Kafka.Topics = ts
+			}
+			if changed(cmd, "group") {
+				cfg.Kafka.Group = group
+			}
+			if changed(cmd, "listen") {
+				cfg.Listen = listen
+			}
+			if changed(cmd, "web.config.file") {
+				cfg.WebConfigFile = webConfig
+			}
+			if changed(cmd, "wait-for-brokers") {
+				cfg.Kafka.WaitForBrokers = waitForBrokers
+			}
+			if changed(cmd, "batch-size") {
+				cfg.Kafka.BatchSize = batchSize
+			}
+			if changed(cmd, "batch-wait") {
+				cfg.Kafka.BatchWait = config.Duration(batchWait)
+			}
+			if changed(cmd, "memory-limit") {
+				cfg.Store.MemoryLimit = memoryLimit
+			}
+			if changed(cmd, "threads") {
+				cfg.Store.Threads = threads
+			}
+			return runServe(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configFile, "config", "", "YAML config file")
+	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	f.StringSliceVar(&brokers, "brokers", nil, "Kafka brokers, host:port, comma-separated")
+	f.StringSliceVar(&topics, "topics", nil, "topics to consume: name or name:format, comma-separated")
+	f.StringVar(&group, "group", "pagerlens", "Kafka consumer group (one per replica for HA; shared to shard)")
+	f.StringVar(&listen, "listen", ":9464", "HTTP listen address")
+	f.StringVar(&webConfig, "web.config.file", "", "exporter-toolkit web config file (TLS, basic auth)")
+	f.BoolVar(&waitForBrokers, "wait-for-brokers", true, "at start, wait for the brokers instead of failing")
+	f.IntVar(&batchSize, "batch-size", 5000, "messages per batch at most")
+	f.DurationVar(&batchWait, "batch-wait", 250*time.Millisecond, "time after a batch's first message before it is written")
+	f.StringVar(&memoryLimit, "memory-limit", "1GB", "DuckDB memory_limit")
+	f.IntVar(&threads, "threads", 0, "DuckDB threads (0: one per CPU)")
+	return cmd
+}
+
+func parseTopics(specs []string) ([]ingest.Topic, error) {
+	var ts []ingest.Topic
+	for _, s := range specs {
+		name, format, _ := strings.Cut(s, ":")
+		if name == "" {
+			return nil, usageErrorf("--topics %q: empty topic name", s)
+		}
+		ts = append(ts, ingest.Topic{Name: name, Format: format})
+	}
+	return ts, nil
+}
+
+func runServe(ctx context.Context, cfg config.Config) error {
+	log := slog.Default()
+	if len(cfg.Kafka.Brokers) == 0 {
+		return usageErrorf("serve: no Kafka brokers: set --brokers, PAGERLENS_BROKERS or kafka.brokers in --config")
+	}
+	if len(cfg.Kafka.Topics) == 0 {
+		return usageErrorf("serve: no topics: set --topics, PAGERLENS_TOPICS or kafka.topics in --config")
+	}
+	dialer, err := cfg.Kafka.Dialer()
+	if err != nil {
+		return exitError{code: 2, err: err}
+	}
+	st, err := store.Open(ctx, cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := analytics.Attach(ctx, st); err != nil {
+		return err
+	}
+	lim := event.DefaultLimits()
+	applyLimits(&lim, cfg.Limits)
+	consumer, err := ingest.NewConsumer(ingest.Config{
+		Brokers: cfg.Kafka.Brokers, Topics: cfg.Kafka.Topics, Group: cfg.Kafka.Group,
+		BatchSize: cfg.Kafka.BatchSize, BatchWait: time.Duration(cfg.Kafka.BatchWait),
+		Dialer: dialer, StartFromLatest: cfg.Kafka.StartFromLatest, Logger: log,
+		Decode: decodeOptions(lim),
+	}, st)
+	if err != nil {
+		return exitError{code: 2, err: err}
+	}
+	srv, err := server.New(cfg.Listen, cfg.WebConfigFile, log)
+	if err != nil {
+		return err
+	}
+	srv.AddCheck("kafka", func() error {
+		if !consumer.Ready() {
+			return errors.New("brokers unreachable")
+		}
+		return nil
+	})
+	if err := consumer.WaitForBrokers(ctx, cfg.Kafka.WaitForBrokers); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	log.Info("serving", "db", cfg.DB, "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.Group, "topics", topicNames(cfg.Kafka.Topics))
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Run(gctx) })
+	g.Go(func() error { return consumer.Run(gctx) })
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+func topicNames(ts []ingest.Topic) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
+
+func applyLimits(lim *event.Limits, c config.Limits) {
+	if c.MaxMessageBytes > 0 {
+		lim.MaxMessageBytes = c.MaxMessageBytes
+	}
+	if c.MaxIDBytes > 0 {
+		lim.MaxIDBytes = c.MaxIDBytes
+	}
+	if c.MaxStringBytes > 0 {
+		lim.MaxStringBytes = c.MaxStringBytes
+	}
+	if c.MaxLabels > 0 {
+		lim.MaxLabels = c.MaxLabels
+	}
+}

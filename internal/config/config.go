@@ -1,0 +1,136 @@
+// Package config is the YAML configuration of `pagerlens serve`: its schema,
+// defaults and strict loading (an unknown key is an error naming its line).
+// Flags and PAGERLENS_* environment variables override it in cmd/pagerlens.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/pagerlens/pagerlens/ingest"
+)
+
+// Config is the whole serve configuration.
+type Config struct {
+	// DB is the DuckDB file.
+	DB     string `yaml:"db"`
+	Listen string `yaml:"listen"`
+	// WebConfigFile is an exporter-toolkit web config (TLS, basic auth) for
+	// the HTTP server.
+	WebConfigFile string `yaml:"web_config_file"`
+	Store         Store  `yaml:"store"`
+	Kafka         Kafka  `yaml:"kafka"`
+	Limits        Limits `yaml:"limits"`
+}
+
+// Store configures DuckDB.
+type Store struct {
+	MemoryLimit string `yaml:"memory_limit"`
+	Threads     int    `yaml:"threads"`
+}
+
+// Kafka configures the consumer.
+type Kafka struct {
+	Brokers         []string       `yaml:"brokers"`
+	Group           string         `yaml:"group"`
+	Topics          []ingest.Topic `yaml:"topics"`
+	BatchSize       int            `yaml:"batch_size"`
+	BatchWait       Duration       `yaml:"batch_wait"`
+	WaitForBrokers  bool           `yaml:"wait_for_brokers"`
+	StartFromLatest bool           `yaml:"start_from_latest"`
+	TLS             TLS            `yaml:"tls"`
+	SASL            SASL           `yaml:"sasl"`
+}
+
+// TLS configures TLS to the brokers.
+type TLS struct {
+	Enabled            bool   `yaml:"enabled"`
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	ServerName         string `yaml:"server_name"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// SASL configures SASL authentication to the brokers. The password comes
+// from PasswordFile or the environment variable PAGERLENS_KAFKA_SASL_PASSWORD,
+// never from the config file itself.
+type SASL struct {
+	Mechanism    string `yaml:"mechanism"` // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// Limits bound a single message (see event.Limits).
+type Limits struct {
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+	MaxIDBytes      int `yaml:"max_id_bytes"`
+	MaxStringBytes  int `yaml:"max_string_bytes"`
+	MaxLabels       int `yaml:"max_labels"`
+}
+
+// Default is the configuration with nothing set.
+func Default() Config {
+	return Config{
+		DB:     "pagerlens.duckdb",
+		Listen: ":9464",
+		Store:  Store{MemoryLimit: "1GB"},
+		Kafka: Kafka{
+			Group:          "pagerlens",
+			BatchSize:      5000,
+			BatchWait:      Duration(250 * time.Millisecond),
+			WaitForBrokers: true,
+		},
+	}
+}
+
+// Load reads path over the defaults. Unknown keys are errors.
+func Load(path string) (Config, error) {
+	cfg := Default()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	warnIfExposed(path)
+	return cfg, nil
+}
+
+// warnIfExposed warns when a config file that may hold secrets' paths is
+// world-readable or writable: an operator should know.
+func warnIfExposed(path string) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	if fi.Mode().Perm()&0o002 != 0 {
+		slog.Warn("config file is world-writable: anyone on the host can change what pagerlens does", "path", path, "mode", fi.Mode().Perm().String())
+	}
+}
+
+// Duration is a time.Duration read from YAML as "250ms".
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 250ms or 5s", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
