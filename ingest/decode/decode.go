@@ -38,6 +38,9 @@ type Options struct {
 	// Warn is called for conditions that are not errors but that an operator
 	// should see counted (e.g. Alertmanager's truncatedAlerts). May be nil.
 	Warn func(format, what string)
+	// Mappings are the team/service/severity rules per source format; the
+	// zero value means every format's defaults (DefaultMapping).
+	Mappings Mappings `yaml:"mappings"`
 }
 
 // DefaultOptions returns the default limits and no warning hook.

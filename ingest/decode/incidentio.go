@@ -1,0 +1,208 @@
+package decode
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pagerlens/pagerlens/event"
+)
+
+func init() {
+	Register(IncidentIO, func(o Options) Decoder {
+		return incidentIO{lim: o.Limits, mp: newMapper(o.Mappings.For(IncidentIO))}
+	})
+}
+
+// incidentIO decodes incident.io webhooks: {"event_type": T, T: {...}}. The
+// delivery's id is the webhook-id header (Svix), which a retry keeps; one
+// delivery can yield several events, so each id is the header plus the
+// canonical type.
+type incidentIO struct {
+	lim event.Limits
+	mp  mapper
+}
+
+func (incidentIO) Format() string { return IncidentIO }
+
+type iioPayload struct {
+	Incident       *iioIncident `json:"incident"`
+	PreviousStatus *iioStatus   `json:"previous_status"`
+	NewStatus      *iioStatus   `json:"new_status"`
+	Message        string       `json:"message"`
+}
+
+type iioIncident struct {
+	ID        string `json:"id"`
+	Reference string `json:"reference"`
+	Name      string `json:"name"`
+	Severity  *struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"severity"`
+	Status          *iioStatus `json:"incident_status"`
+	RoleAssignments []struct {
+		Role *struct {
+			RoleType string `json:"role_type"`
+			Name     string `json:"name"`
+		} `json:"role"`
+		Assignee *struct {
+			ID    string `json:"id"`
+			Name  string `json:"name"`
+			Email string `json:"email"`
+		} `json:"assignee"`
+	} `json:"incident_role_assignments"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+type iioStatus struct {
+	Name     string `json:"name"`
+	Category string `json:"category"`
+}
+
+const (
+	iioCreated       = "public_incident.incident_created_v2"
+	iioUpdated       = "public_incident.incident_updated_v2"
+	iioStatusUpdated = "public_incident.incident_status_updated_v2"
+)
+
+func (d incidentIO) Decode(m Message) ([]event.Event, error) {
+	var top map[string]json.RawMessage
+	if err := unmarshal(m.Value, &top, d.lim); err != nil {
+		return nil, withContext(err, "incidentio")
+	}
+	var evType string
+	if raw, ok := top["event_type"]; !ok || json.Unmarshal(raw, &evType) != nil || evType == "" {
+		return nil, errf(event.ReasonUnknownFormat, "event_type", "incidentio: no event_type string")
+	}
+	switch {
+	case evType == iioCreated || evType == iioUpdated || evType == iioStatusUpdated:
+	case strings.HasPrefix(evType, "private_incident."):
+		// Private incidents' webhooks carry only the id (the content is
+		// fetched with an API key): nothing to record.
+		return nil, nil
+	default:
+		return nil, errf(event.ReasonUnknownType, "event_type", "incidentio: %q has no canonical mapping", short(evType))
+	}
+	var p iioPayload
+	if raw, ok := top[evType]; ok {
+		if err := unmarshal(raw, &p, d.lim); err != nil {
+			return nil, withContext(err, "incidentio %s", evType)
+		}
+	}
+	inc := p.Incident
+	if inc == nil || inc.ID == "" {
+		return nil, errf(event.ReasonMissingField, evType+".incident.id", "incidentio: required")
+	}
+	timeField, timeStr := evType+".incident.updated_at", inc.UpdatedAt
+	if evType == iioCreated {
+		timeField, timeStr = evType+".incident.created_at", inc.CreatedAt
+	}
+	t, ok, err := parseTime(timeField, timeStr)
+	if err != nil {
+		return nil, withContext(err, "incidentio %s", short(inc.ID))
+	}
+	if !ok {
+		t = fallbackTime(m)
+	}
+	r := d.mp.resolve(func(sel string) string {
+		if sel == "severity" && inc.Severity != nil {
+			return inc.Severity.Name
+		}
+		return ""
+	})
+	base := event.Data{IncidentID: inc.ID, Title: inc.Name, Service: r.Service, Team: r.Team, Severity: r.Severity}
+	if inc.Reference != "" {
+		base.Labels = map[string]string{"reference": inc.Reference}
+	}
+	webhookID := header(m.Headers, "webhook-id")
+	mk := func(typ event.Type, data event.Data) event.Event {
+		id := "incidentio-" + webhookID + "-" + string(typ)
+		if webhookID == "" {
+			// A bridge that dropped the header: derive from what makes the
+			// event unique instead.
+			id = derivedID(IncidentIO, string(typ), evType, inc.ID, event.FormatTime(t))
+		}
+		return event.Event{ID: id, Source: IncidentIO, Type: typ, Time: t, Data: data}
+	}
+
+	var evs []event.Event
+	switch evType {
+	case iioCreated:
+		evs = append(evs, mk(event.IncidentTriggered, base))
+	case iioUpdated:
+		// incident.io sends the whole incident, not what changed. The id is
+		// the incident and its severity, so repeated updates at one severity
+		// are stored once and each new severity once, at the first update
+		// that shows it (a return to an earlier severity is not seen).
+		if base.Severity != "" {
+			sev := mk(event.IncidentSeverityChanged, base)
+			sev.ID = derivedID(IncidentIO, string(event.IncidentSeverityChanged), inc.ID, base.Severity)
+			evs = append(evs, sev)
+		}
+	case iioStatusUpdated:
+		if typ := iioLifecycle(p.PreviousStatus, p.NewStatus, inc.Status); typ != "" {
+			evs = append(evs, mk(typ, base))
+		}
+		upd := base
+		upd.Audience = "internal" // an incident update is posted to the responders' channel
+		evs = append(evs, mk(event.IncidentStatusUpdate, upd))
+	}
+	// Role assignments are a snapshot in every payload, not a change: the id
+	// is incident, role and assignee, so a snapshot repeated by later
+	// webhooks dedups and the event's time is the first webhook showing it.
+	for _, ra := range inc.RoleAssignments {
+		if ra.Role == nil || ra.Assignee == nil {
+			continue
+		}
+		role := d.mp.role(ra.Role.RoleType, ra.Role.Name)
+		who := d.mp.responder(ra.Assignee.ID, ra.Assignee.Name)
+		if role == "" || who == "" {
+			continue // e.g. the reporter: not an incident command role
+		}
+		e := mk(event.IncidentRoleAssigned, event.Data{IncidentID: inc.ID, Team: r.Team, Role: role, Responder: who})
+		e.ID = derivedID(IncidentIO, string(event.IncidentRoleAssigned), inc.ID, role, who)
+		evs = append(evs, e)
+	}
+	return finish(evs, d.lim)
+}
+
+// iioLifecycle maps a status change to a lifecycle event. closed is
+// resolved; learning (the post-incident flow) means the impact is over, so
+// mitigated; back to live from either is a reopen. triage, declined, merged,
+// canceled and paused have no canonical counterpart.
+func iioLifecycle(prev, next, current *iioStatus) event.Type {
+	if next == nil {
+		next = current
+	}
+	if next == nil {
+		return ""
+	}
+	switch strings.ToLower(next.Category) {
+	case "closed":
+		return event.IncidentResolved
+	case "learning", "post-incident":
+		return event.IncidentMitigated
+	case "live":
+		if prev != nil {
+			switch strings.ToLower(prev.Category) {
+			case "closed", "learning", "post-incident":
+				return event.IncidentReopened
+			}
+		}
+	}
+	return ""
+}
+
+// fallbackTime is the webhook-timestamp header (Unix seconds, the time of
+// sending), else the record's time: used only when the payload has none.
+func fallbackTime(m Message) time.Time {
+	if s := header(m.Headers, "webhook-timestamp"); s != "" {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(n, 0).UTC()
+		}
+	}
+	return m.Time.UTC()
+}

@@ -1,0 +1,210 @@
+package decode
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/pagerlens/pagerlens/event"
+)
+
+func init() {
+	Register(OnCall, func(o Options) Decoder {
+		return onCall{lim: o.Limits, mp: newMapper(o.Mappings.For(OnCall))}
+	})
+}
+
+// onCall decodes a Grafana OnCall outgoing webhook with "forward all" (the
+// whole context as the body). An OnCall alert group is what pages,
+// escalates and is acknowledged and resolved, so it maps to an incident.
+// Every webhook lists the users notified so far (notified_users); each
+// becomes a page.notified whose id ignores the webhook, so the same
+// notification listed again by a later webhook dedups.
+type onCall struct {
+	lim event.Limits
+	mp  mapper
+}
+
+func (onCall) Format() string { return OnCall }
+
+type ocMessage struct {
+	Event *struct {
+		Type string `json:"type"`
+		Time string `json:"time"`
+	} `json:"event"`
+	User          *ocUser  `json:"user"`
+	AlertGroup    *ocGroup `json:"alert_group"`
+	AlertGroupID  string   `json:"alert_group_id"`
+	NotifiedUsers []ocUser `json:"notified_users"`
+	Integration   *struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+		Team string `json:"team"`
+	} `json:"integration"`
+	// The alert payload is whatever the integration received, and labels
+	// have had more than one shape across OnCall versions: both are read
+	// leniently (labelsOf) so an odd payload never dead-letters the message.
+	AlertPayload json.RawMessage `json:"alert_payload"`
+}
+
+type ocUser struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Email    string `json:"email"`
+}
+
+type ocGroup struct {
+	ID        string          `json:"id"`
+	Title     string          `json:"title"`
+	CreatedAt string          `json:"created_at"`
+	Labels    json.RawMessage `json:"labels"`
+}
+
+// ocTypes maps OnCall's webhook trigger types to incident events. OnCall
+// names the "alert group created" trigger differently across versions.
+var ocTypes = map[string]event.Type{
+	"alert group created": event.IncidentTriggered,
+	"alert_group_created": event.IncidentTriggered,
+	"firing":              event.IncidentTriggered,
+	"acknowledge":         event.IncidentAcknowledged,
+	"resolve":             event.IncidentResolved,
+	"unresolve":           event.IncidentReopened,
+}
+
+// ocPagesOnly are trigger types with no incident event of their own; their
+// notified_users still yield pages.
+var ocPagesOnly = map[string]bool{
+	"escalation": true, "silence": true, "unsilence": true, "unacknowledge": true,
+	"status change": true, "status_change": true, "personal notification": true, "personal_notification": true,
+}
+
+func (d onCall) Decode(m Message) ([]event.Event, error) {
+	var msg ocMessage
+	if err := unmarshal(m.Value, &msg, d.lim); err != nil {
+		return nil, withContext(err, "oncall")
+	}
+	if msg.Event == nil || msg.AlertGroup == nil {
+		return nil, errf(event.ReasonUnknownFormat, "", "oncall: want event and alert_group (a \"forward all\" body)")
+	}
+	g := msg.AlertGroup
+	if g.ID == "" {
+		g.ID = msg.AlertGroupID
+	}
+	if g.ID == "" {
+		return nil, errf(event.ReasonMissingField, "alert_group.id", "oncall: required")
+	}
+	evType := strings.ToLower(msg.Event.Type)
+	typ, isIncident := ocTypes[evType]
+	if !isIncident && !ocPagesOnly[evType] {
+		if evType == "" {
+			return nil, errf(event.ReasonMissingField, "event.type", "oncall: required")
+		}
+		return nil, errf(event.ReasonUnknownType, "event.type", "oncall: %q has no canonical mapping", short(msg.Event.Type))
+	}
+	t, ok, err := parseTime("event.time", msg.Event.Time)
+	if err != nil {
+		return nil, withContext(err, "oncall %s", short(g.ID))
+	}
+	if !ok {
+		return nil, errf(event.ReasonMissingField, "event.time", "oncall %s: required", short(g.ID))
+	}
+	groupLabels, payloadLabels := labelsOf(g.Labels), payloadLabelsOf(msg.AlertPayload)
+	r := d.mp.resolve(func(sel string) string {
+		switch sel {
+		case "integration.team":
+			if msg.Integration != nil {
+				return msg.Integration.Team
+			}
+		case "integration.name":
+			if msg.Integration != nil {
+				return msg.Integration.Name
+			}
+		default:
+			if name, ok := strings.CutPrefix(sel, "label:"); ok {
+				if v := groupLabels[name]; v != "" {
+					return v
+				}
+				return payloadLabels[name]
+			}
+		}
+		return ""
+	})
+
+	var evs []event.Event
+	if isIncident {
+		e := event.Event{
+			ID: derivedID(OnCall, string(typ), g.ID, evType, event.FormatTime(t)), Source: OnCall, Type: typ, Time: t,
+			Data: event.Data{IncidentID: g.ID, Title: g.Title, Service: r.Service, Team: r.Team, Severity: r.Severity},
+		}
+		if msg.User != nil {
+			e.Data.Responder = d.mp.responder(msg.User.ID, msg.User.Username)
+		}
+		switch typ {
+		case event.IncidentTriggered:
+			e.Data.Responder = ""
+			// The group's creation time is when it was opened, which an
+			// "alert group created" webhook may trail.
+			if c, ok, _ := parseTime("alert_group.created_at", g.CreatedAt); ok {
+				e.Time = c
+				e.ID = derivedID(OnCall, string(typ), g.ID)
+			}
+			e.Data.DetectedBy = event.DetectedByAlert
+			if msg.Integration != nil && (msg.Integration.Type == "direct_paging" || msg.Integration.Type == "manual") {
+				e.Data.DetectedBy = event.DetectedByHuman
+			}
+		case event.IncidentResolved:
+			e.Data.ResolvedBy = event.ResolvedBySystem
+			if e.Data.Responder != "" {
+				e.Data.ResolvedBy = event.ResolvedByHuman
+			}
+		}
+		evs = append(evs, e)
+	}
+	for _, u := range msg.NotifiedUsers {
+		who := d.mp.responder(u.ID, u.Username)
+		if who == "" {
+			continue
+		}
+		evs = append(evs, event.Event{
+			// Not the webhook's time: later webhooks list the same users.
+			ID: derivedID(OnCall, string(event.PageNotified), g.ID, u.ID, u.Username), Source: OnCall,
+			Type: event.PageNotified, Time: t,
+			Data: event.Data{IncidentID: g.ID, Responder: who, Team: r.Team},
+		})
+	}
+	return finish(evs, d.lim)
+}
+
+// labelsOf reads a label object of strings, ignoring what is not one.
+func labelsOf(raw json.RawMessage) map[string]string {
+	var obj map[string]any
+	if len(raw) == 0 || json.Unmarshal(raw, &obj) != nil {
+		return nil
+	}
+	out := make(map[string]string, len(obj))
+	for k, v := range obj {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// payloadLabelsOf reads labels, then commonLabels (an Alertmanager-shaped
+// payload), from the alert payload.
+func payloadLabelsOf(raw json.RawMessage) map[string]string {
+	var p struct {
+		Labels       json.RawMessage `json:"labels"`
+		CommonLabels json.RawMessage `json:"commonLabels"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &p) != nil {
+		return nil
+	}
+	out := labelsOf(p.CommonLabels)
+	for k, v := range labelsOf(p.Labels) {
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out
+}

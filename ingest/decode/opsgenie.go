@@ -1,0 +1,216 @@
+package decode
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pagerlens/pagerlens/event"
+)
+
+func init() {
+	Register(Opsgenie, func(o Options) Decoder {
+		return opsgenie{lim: o.Limits, mp: newMapper(o.Mappings.For(Opsgenie))}
+	})
+}
+
+// opsgenie decodes Opsgenie's outgoing webhook: {"action": ..., "alert": {...}}.
+//
+// An Opsgenie alert is both the monitoring signal (deduplicated by alias) and
+// the thing that pages, escalates and is acknowledged and closed by a person,
+// which PagerDuty splits into alert and incident. So Create, Acknowledge and
+// Close each yield two events: alert.* keyed by the alias (for alert-quality
+// metrics) and incident.* keyed by the alertId (for MTTA/MTTR); the other
+// actions concern the incident side only.
+//
+// The payload has no event id; ids are derived (docs/sources.md).
+type opsgenie struct {
+	lim event.Limits
+	mp  mapper
+}
+
+func (opsgenie) Format() string { return Opsgenie }
+
+type ogMessage struct {
+	Action           string    `json:"action"`
+	Alert            *ogAlert  `json:"alert"`
+	Source           ogSource  `json:"source"`
+	IntegrationName  string    `json:"integrationName"`
+	EscalationID     string    `json:"escalationId"`
+	EscalationNotify *ogNotify `json:"escalationNotify"`
+	EscalationTime   int64     `json:"escalationTime"`
+	RepeatCount      int64     `json:"repeatCount"`
+}
+
+type ogAlert struct {
+	AlertID  string   `json:"alertId"`
+	Alias    string   `json:"alias"`
+	Message  string   `json:"message"`
+	Entity   string   `json:"entity"`
+	Source   string   `json:"source"`
+	Tags     []string `json:"tags"`
+	Teams    []string `json:"teams"`
+	Priority string   `json:"priority"`
+	Owner    string   `json:"owner"`
+	Username string   `json:"username"`
+	UserID   string   `json:"userId"`
+	// Opsgenie sends createdAt in milliseconds and updatedAt in nanoseconds
+	// since the epoch.
+	CreatedAt int64 `json:"createdAt"`
+	UpdatedAt int64 `json:"updatedAt"`
+}
+
+type ogSource struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+type ogNotify struct {
+	Entity string `json:"entity"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+}
+
+// ogSkipped are actions without a canonical meaning: they decode to no
+// events. UnAcknowledge has none because the first ack still gives the time
+// to acknowledge; the rest edit the alert's content.
+var ogSkipped = map[string]bool{
+	"UnAcknowledge": true, "AddNote": true, "Delete": true, "AddRecipient": true, "AddTeam": true,
+	"AddTags": true, "RemoveTags": true, "AddDetails": true, "RemoveDetails": true, "CustomAction": true,
+	"Snooze": true, "SnoozeEnded": true, "UpdateMessage": true, "UpdateDescription": true,
+	"AddResponder": true, "UpdateAlias": true,
+}
+
+func (d opsgenie) Decode(m Message) ([]event.Event, error) {
+	var msg ogMessage
+	if err := unmarshal(m.Value, &msg, d.lim); err != nil {
+		return nil, withContext(err, "opsgenie")
+	}
+	if msg.Alert == nil {
+		return nil, errf(event.ReasonUnknownFormat, "alert", "opsgenie: no alert object")
+	}
+	if msg.Action == "" {
+		return nil, errf(event.ReasonMissingField, "action", "opsgenie: required")
+	}
+	if ogSkipped[msg.Action] {
+		return nil, nil
+	}
+	a := msg.Alert
+	if a.AlertID == "" {
+		return nil, errf(event.ReasonMissingField, "alert.alertId", "opsgenie %s: required", short(msg.Action))
+	}
+	r := d.mp.resolve(func(sel string) string { return ogSelect(&msg, sel) })
+	key := a.Alias
+	if key == "" {
+		key = a.AlertID // Opsgenie's own default alias
+	}
+	base := event.Data{
+		IncidentID: a.AlertID, AlertKey: key, Title: a.Message,
+		Service: r.Service, Team: r.Team, Severity: r.Severity,
+	}
+	user := d.mp.responder(a.UserID, a.Username)
+	if a.UserID == "" && strings.EqualFold(a.Username, "System") {
+		user = "" // Opsgenie's own automation, not a responder
+	}
+
+	// Time and the id's discriminator: the update's own nanosecond time,
+	// unique per change of one alert, for every action but Create (whose
+	// createdAt is the alert's birth) and Escalate (which carries no time).
+	t, stamp := m.Time.UTC(), ""
+	switch {
+	case msg.Action == "Create" && a.CreatedAt != 0:
+		t, stamp = time.UnixMilli(a.CreatedAt).UTC(), strconv.FormatInt(a.CreatedAt, 10)
+	case a.UpdatedAt != 0:
+		t, stamp = time.Unix(0, a.UpdatedAt).UTC(), strconv.FormatInt(a.UpdatedAt, 10)
+	}
+	mk := func(typ event.Type, data event.Data, extra ...string) event.Event {
+		fields := append([]string{string(typ), a.AlertID, msg.Action, stamp}, extra...)
+		return event.Event{ID: derivedID(Opsgenie, fields...), Source: Opsgenie, Type: typ, Time: t, Data: data}
+	}
+
+	var evs []event.Event
+	switch msg.Action {
+	case "Create":
+		al, inc := base, base
+		al.IncidentID = ""
+		inc.DetectedBy = event.DetectedByAlert
+		if a.UserID != "" {
+			inc.DetectedBy = event.DetectedByHuman // opened by hand in the UI or app
+		}
+		evs = append(evs, mk(event.AlertTriggered, al), mk(event.IncidentTriggered, inc))
+	case "Acknowledge":
+		al, inc := base, base
+		al.IncidentID = ""
+		al.Responder, inc.Responder = user, user
+		evs = append(evs, mk(event.AlertAcknowledged, al), mk(event.IncidentAcknowledged, inc))
+	case "Close":
+		al, inc := base, base
+		al.IncidentID = ""
+		al.Responder, inc.Responder = user, user
+		by := event.ResolvedBySystem
+		if user != "" {
+			by = event.ResolvedByHuman
+		}
+		al.ResolvedBy, inc.ResolvedBy = by, by
+		evs = append(evs, mk(event.AlertResolved, al), mk(event.IncidentResolved, inc))
+	case "Escalate":
+		// The escalation step notified someone. Only a user is a responder;
+		// a team or schedule target names no person, so there is no page to
+		// record.
+		n := msg.EscalationNotify
+		if n == nil || !strings.EqualFold(n.Entity, "user") {
+			return nil, nil
+		}
+		p := event.Data{IncidentID: a.AlertID, AlertKey: key, Team: r.Team, Responder: d.mp.responder(n.ID, n.Name)}
+		evs = append(evs, mk(event.PageNotified, p, msg.EscalationID,
+			strconv.FormatInt(msg.EscalationTime, 10), strconv.FormatInt(msg.RepeatCount, 10), n.Entity, n.ID, n.Name))
+	case "EscalateToNext":
+		evs = append(evs, mk(event.IncidentEscalated, base))
+	case "AssignOwnership":
+		inc := base
+		inc.Responder = a.Owner // only a user name is given for the new owner
+		evs = append(evs, mk(event.IncidentReassigned, inc))
+	case "TakeOwnership":
+		inc := base
+		inc.Responder = user
+		evs = append(evs, mk(event.IncidentReassigned, inc))
+	case "UpdatePriority":
+		inc := base
+		inc.Responder = user
+		evs = append(evs, mk(event.IncidentSeverityChanged, inc))
+	default:
+		return nil, errf(event.ReasonUnknownType, "action", "opsgenie: %q has no canonical mapping", short(msg.Action))
+	}
+	return finish(evs, d.lim)
+}
+
+// ogSelect answers the Opsgenie mapping selectors (docs/sources.md).
+func ogSelect(m *ogMessage, sel string) string {
+	a := m.Alert
+	switch sel {
+	case "team":
+		if len(a.Teams) > 0 {
+			return a.Teams[0]
+		}
+	case "entity":
+		return a.Entity
+	case "source":
+		return a.Source
+	case "priority":
+		return a.Priority
+	case "integration":
+		return m.IntegrationName
+	default:
+		// "tag:team" reads a tag written "team:payments" (or "team=payments").
+		if name, ok := strings.CutPrefix(sel, "tag:"); ok && name != "" {
+			for _, tag := range a.Tags {
+				for _, sep := range []string{":", "="} {
+					if v, ok := strings.CutPrefix(tag, name+sep); ok {
+						return v
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
