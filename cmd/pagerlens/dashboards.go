@@ -72,6 +72,9 @@ func newDashboardsPushCmd(opts func() dashboards.Options) *cobra.Command {
 				return fmt.Errorf("dashboards push: %w", err)
 			}
 			c := dashboards.Client{URL: grafanaURL, Token: token, Retries: retries}
+			if retries <= 0 {
+				c.Retries = -1 // the library reads 0 as "default"; the flag means none
+			}
 			results, err := dashboards.Push(cmd.Context(), c, opts())
 			for _, r := range results {
 				fmt.Fprintf(cmd.OutOrStdout(), "%-9s %s (%s) version %d\n", r.Action, r.Title, r.UID, r.Version)

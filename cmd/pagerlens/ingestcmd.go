@@ -48,7 +48,7 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 			for _, f := range files {
 				s, err := ingest.IngestFile(ctx, f, st, ingest.FileConfig{
 					Format: format, BatchSize: batchSize, Progress: !quiet,
-					Decode: decodeOptions(event.DefaultLimits()),
+					Decode: decodeOptions(event.DefaultLimits(), decode.Mappings{}),
 				})
 				total.Messages += s.Messages
 				total.Stored += s.Stored
@@ -73,8 +73,9 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 	return cmd
 }
 
-func decodeOptions(lim event.Limits) decode.Options {
+func decodeOptions(lim event.Limits, m decode.Mappings) decode.Options {
 	o := decode.DefaultOptions()
 	o.Limits = lim
+	o.Mappings = m
 	return o
 }

@@ -151,7 +151,7 @@ func runServe(ctx context.Context, cfg config.Config) error {
 		Brokers: cfg.Kafka.Brokers, Topics: cfg.Kafka.Topics, Group: cfg.Kafka.Group,
 		BatchSize: cfg.Kafka.BatchSize, BatchWait: time.Duration(cfg.Kafka.BatchWait),
 		Dialer: dialer, StartFromLatest: cfg.Kafka.StartFromLatest, Logger: log,
-		Decode: decodeOptions(lim),
+		Decode: decodeOptions(lim, cfg.Mappings),
 	}, st)
 	if err != nil {
 		return exitError{code: 2, err: err}

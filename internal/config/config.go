@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pagerlens/pagerlens/ingest"
+	"github.com/pagerlens/pagerlens/ingest/decode"
 )
 
 // Config is the whole serve configuration.
@@ -28,6 +29,9 @@ type Config struct {
 	Store         Store  `yaml:"store"`
 	Kafka         Kafka  `yaml:"kafka"`
 	Limits        Limits `yaml:"limits"`
+	// Mappings are the per-source rules for team, service, severity, alert
+	// name and responder (docs/sources.md).
+	Mappings decode.Mappings `yaml:"mappings"`
 }
 
 // Store configures DuckDB.
