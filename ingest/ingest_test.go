@@ -263,3 +263,13 @@ func TestIngestWholeDocument(t *testing.T) {
 		t.Fatalf("stats %+v, err %v", st, err)
 	}
 }
+
+type decodeHeader struct{ k, v string }
+
+func toEventHeaders(hs []decodeHeader) []event.Header {
+	out := make([]event.Header, len(hs))
+	for i, h := range hs {
+		out[i] = event.Header{Key: h.k, Value: []byte(h.v)}
+	}
+	return out
+}
