@@ -31,13 +31,60 @@ func registerDerived(d store.DerivedTable) { derivedTables = append(derivedTable
 // Attach registers analytics' derived tables (the incident timeline, …) with
 // s, so that every later batch keeps them current. Call it right after
 // store.Open, before the first write or Compute.
+//
+// A derived table that Attach creates in a store that already holds events
+// (a store written before this table existed) is filled by a rebuild right
+// away, so that no figure silently misses the earlier events. On a read-only
+// store nothing is created; a missing table is then an error that says to
+// run pagerlens rebuild.
 func Attach(ctx context.Context, s *store.Store) error {
+	missing := map[string]bool{}
+	for _, d := range derivedTables {
+		ok, err := tableExists(ctx, s.DB(), d.Name)
+		if err != nil {
+			return fmt.Errorf("analytics: %w", err)
+		}
+		missing[d.Name] = !ok
+	}
 	for _, d := range derivedTables {
 		if err := s.RegisterDerived(ctx, d); err != nil {
 			return fmt.Errorf("analytics: %w", err)
 		}
 	}
+	rebuild := false
+	for _, d := range derivedTables {
+		if !missing[d.Name] {
+			continue
+		}
+		ok, err := tableExists(ctx, s.DB(), d.Name)
+		if err != nil {
+			return fmt.Errorf("analytics: %w", err)
+		}
+		if !ok {
+			return fmt.Errorf("analytics: store %s has no table %s (written by an older pagerlens); run pagerlens rebuild --db %s once", s.Path(), d.Name, s.Path())
+		}
+		rebuild = true
+	}
+	if rebuild {
+		c, err := s.Count(ctx)
+		if err != nil {
+			return fmt.Errorf("analytics: %w", err)
+		}
+		if c.Events > 0 {
+			if err := s.Rebuild(ctx); err != nil {
+				return fmt.Errorf("analytics: fill new derived tables from %d stored events: %w", c.Events, err)
+			}
+		}
+	}
 	return nil
+}
+
+func tableExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = $1`, name).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up table %s: %w", name, err)
+	}
+	return n > 0, nil
 }
 
 // Compute builds the Snapshot for cfg.Now from the store, one section at a

@@ -16,9 +16,16 @@ type Snapshot struct {
 	Alerts     []AlertStats    `json:"alerts"`
 	Responders []ResponderLoad `json:"responders"`
 	Teams      []TeamLoad      `json:"teams"`
-	// More sections (open incidents now, all-time totals and histograms,
-	// noisiest alerts, flapping keys, command practice) are added by their
-	// files.
+
+	// Not windowed: all incidents triggered up to Now (totals, open now,
+	// duration histograms), and the oldest open incident per team.
+	IncidentTotals []IncidentTotals `json:"incident_totals"`
+	OldestOpen     []OldestOpen     `json:"oldest_open"`
+
+	// Alert quality beyond the per-alertname counts.
+	NoisiestAlerts    []NoisyAlert        `json:"noisiest_alerts"`
+	AlertsPerIncident []AlertsPerIncident `json:"alerts_per_incident"`
+	// More sections (command practice) are added by their files.
 }
 
 // Stat summarises one duration sample set, in seconds. With no samples,

@@ -12,6 +12,8 @@ func subcommands() []*cobra.Command {
 		newServeCmd(),
 		newIngestCmd(),
 		newSQLCmd(),
+		newMetricsCmd(),
+		newRebuildCmd(),
 		newSynthCmd(),
 		newDashboardsCmd(),
 		newVersionCmd(),

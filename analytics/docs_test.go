@@ -1,0 +1,44 @@
+package analytics
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDocsCarryTheSQL: docs/metrics.md prints the SQL of the derived tables
+// and the main queries; this keeps the copy there equal to the code.
+func TestDocsCarryTheSQL(t *testing.T) {
+	b, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	cfg := DefaultConfig(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC))
+	mttx, _ := incidentStatsQuery(cfg, false)
+	totals, _ := incidentTotalsQuery(cfg, false)
+	oldest, _ := oldestOpenQuery(cfg, false)
+	alerts, _ := alertStatsQuery(cfg, false, false)
+	for name, q := range map[string]string{
+		"incidents create":      incidentsCreateSQL,
+		"incidents fold":        incidentFoldSQL("events"),
+		"incidents figures":     incidentFiguresSQL("(state)"),
+		"incidents merge":       incidentsMergeSQL,
+		"incidents finalize":    incidentsFinalizeTouchedSQL,
+		"incidents as of":       incidentsAsOf("$now", true),
+		"alert_lives create":    alertLivesCreateSQL,
+		"alert_lives fold":      alertFoldSQL("events"),
+		"alert_lives refold":    alertRefoldSQL,
+		"alert_lives delete":    alertLivesDeleteSQL,
+		"alert_lives insert":    alertLivesInsertSQL,
+		"mttx query":            mttx,
+		"incident totals query": totals,
+		"oldest open query":     oldest,
+		"alert quality query":   alerts,
+	} {
+		if !strings.Contains(doc, q) {
+			t.Errorf("docs/metrics.md does not carry the current SQL of %s; copy it from the code", name)
+		}
+	}
+}

@@ -1,0 +1,250 @@
+package analytics
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// On-call load and pager fatigue (metrics.md, "On-call load and pager
+// fatigue"), per responder and team and window. The SQL is in oncall_sql.go;
+// docs/metrics.md states every definition as implemented. In short:
+//
+//   - interruption: a page.notified, folded per responder and incident (else
+//     alert key): a page within cfg.InterruptionFold (inclusive) of the
+//     previous page of the same responder and key continues the previous
+//     interruption (chained). It is placed in the window, bucket and night of
+//     its first page.
+//   - bucket: sleep (sleep_start..sleep_end, every day) wins over business
+//     (business_start..business_end on working days); the rest is off_hours.
+//     Hours are the team's roster hours, else cfg.Hours.
+//   - time zone of a page: responder_tz, else the roster's responder zone,
+//     else the roster's team zone, else UTC.
+//   - night: a sleep-hours interruption before sleep_end belongs to the night
+//     named by the previous local date (02:00 on the 3rd: night of the 2nd).
+//   - on call: shifts per responder and schedule, merged across schedules,
+//     clipped to the window; an open shift runs to Now.
+//   - shifts over limit: 12-hour blocks of on-call time, counted from the
+//     start of each merged shift, with more than cfg.ShiftIncidentLimit
+//     distinct incidents paged.
+//   - fatigue: weighted interruptions per week on call; with no on-call time
+//     known, per week of the window.
+
+func init() {
+	registerSection("oncall", computeOnCall)
+}
+
+// Interruptions counts interruptions by the period of the day they fell in.
+type Interruptions struct {
+	Business int64 `json:"business"`
+	OffHours int64 `json:"off_hours"`
+	Sleep    int64 `json:"sleep"`
+}
+
+// Total is the sum of the three periods.
+func (i Interruptions) Total() int64 { return i.Business + i.OffHours + i.Sleep }
+
+// ResponderLoad is the on-call load of one responder in one team and window.
+type ResponderLoad struct {
+	Window    string `json:"window"`
+	Team      string `json:"team"` // "" when neither the events nor the roster name one
+	Responder string `json:"responder"`
+	// Timezone is the zone the row reports and TimezoneSource where it came
+	// from: "event" (responder_tz of their latest event), "roster", "team"
+	// (the roster's team zone) or "default_utc". Each page is bucketed in its
+	// own zone, resolved the same way from that page.
+	Timezone       string `json:"timezone"`
+	TimezoneSource string `json:"timezone_source"`
+
+	Interruptions         Interruptions `json:"interruptions"`
+	InterruptionsTotal    int64         `json:"interruptions_total"`
+	NightsInterrupted     int64         `json:"nights_interrupted"`
+	IncidentsAcknowledged int64         `json:"incidents_acknowledged"`
+	EngagedSeconds        float64       `json:"engaged_seconds"`
+	OnCallSeconds         float64       `json:"oncall_seconds"`
+	// InterruptionsPer12h is nil (null) with no on-call time.
+	InterruptionsPer12h *float64 `json:"interruptions_per_12h"`
+	ShiftsOverLimit     int64    `json:"shifts_over_limit"`
+	OnCallShare         float64  `json:"oncall_share"`
+	OnCallShareFlagged  bool     `json:"oncall_share_flagged"`
+	FatigueScore        float64  `json:"fatigue_score"`
+}
+
+// TeamLoad is the on-call load of one team in one window: its responders'
+// figures summed, and how evenly interruptions are spread among them.
+type TeamLoad struct {
+	Window string `json:"window"`
+	Team   string `json:"team"`
+	// Interruptions is the total; InterruptionsByPeriod splits it.
+	Interruptions         int64         `json:"interruptions"`
+	InterruptionsByPeriod Interruptions `json:"interruptions_by_period"`
+	Responders            int64         `json:"responders"`
+	NightsInterrupted     int64         `json:"nights_interrupted"`
+	IncidentsAcknowledged int64         `json:"incidents_acknowledged"`
+	EngagedSeconds        float64       `json:"engaged_seconds"`
+	OnCallSeconds         float64       `json:"oncall_seconds"`
+	ShiftsOverLimit       int64         `json:"shifts_over_limit"`
+	// FatigueScore applies the responder formula to the team's sums.
+	FatigueScore float64 `json:"fatigue_score"`
+	// Gini of interruptions across the team's responders in the window
+	// (those with any activity in it): 0 even … (n−1)/n one takes all.
+	Gini float64 `json:"gini"`
+	// MaxOverMedian is the busiest responder's interruptions ÷ the median;
+	// nil (null) when the median is 0.
+	MaxOverMedian *float64 `json:"max_over_median"`
+}
+
+func computeOnCall(ctx context.Context, db *sql.DB, cfg Config, snap *Snapshot) error {
+	rs, err := ResponderLoads(ctx, db, cfg)
+	if err != nil {
+		return err
+	}
+	snap.Responders = rs
+	snap.Teams = TeamLoads(cfg, rs)
+	return nil
+}
+
+// ResponderLoads computes one ResponderLoad per (window, team, responder)
+// with any activity in the window, ordered by window (as in cfg.Windows),
+// team and responder.
+func ResponderLoads(ctx context.Context, db *sql.DB, cfg Config) ([]ResponderLoad, error) {
+	out := []ResponderLoad{}
+	if len(cfg.Windows) == 0 {
+		return out, nil
+	}
+	q, args := onCallQuery(cfg)
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("on-call load: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ResponderLoad
+		var per12h sql.NullFloat64
+		if err := rows.Scan(&r.Window, &r.Team, &r.Responder, &r.Timezone, &r.TimezoneSource,
+			&r.Interruptions.Business, &r.Interruptions.OffHours, &r.Interruptions.Sleep,
+			&r.NightsInterrupted, &r.IncidentsAcknowledged, &r.EngagedSeconds, &r.OnCallSeconds,
+			&per12h, &r.ShiftsOverLimit, &r.OnCallShare, &r.FatigueScore); err != nil {
+			return nil, fmt.Errorf("on-call load: scan: %w", err)
+		}
+		if per12h.Valid {
+			v := per12h.Float64
+			r.InterruptionsPer12h = &v
+		}
+		r.InterruptionsTotal = r.Interruptions.Total()
+		r.OnCallShareFlagged = r.OnCallShare > cfg.OnCallShareFlag
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("on-call load: %w", err)
+	}
+	return out, nil
+}
+
+// TeamLoads rolls responder rows up per (window, team), keeping their order.
+// It is plain arithmetic over ResponderLoads' rows, so that a team figure is
+// by construction the sum of its responders' figures.
+func TeamLoads(cfg Config, rs []ResponderLoad) []TeamLoad {
+	type key struct{ window, team string }
+	out := []TeamLoad{}
+	idx := map[key]int{}
+	loads := map[key][]float64{}
+	windowMS := map[string]float64{}
+	for _, w := range cfg.Windows {
+		windowMS[w.Name] = float64(w.Duration.Milliseconds())
+	}
+	for _, r := range rs {
+		k := key{r.Window, r.Team}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, TeamLoad{Window: r.Window, Team: r.Team})
+		}
+		t := &out[i]
+		t.Responders++
+		t.InterruptionsByPeriod.Business += r.Interruptions.Business
+		t.InterruptionsByPeriod.OffHours += r.Interruptions.OffHours
+		t.InterruptionsByPeriod.Sleep += r.Interruptions.Sleep
+		t.NightsInterrupted += r.NightsInterrupted
+		t.IncidentsAcknowledged += r.IncidentsAcknowledged
+		t.EngagedSeconds += r.EngagedSeconds
+		t.OnCallSeconds += r.OnCallSeconds
+		t.ShiftsOverLimit += r.ShiftsOverLimit
+		loads[k] = append(loads[k], float64(r.Interruptions.Total()))
+	}
+	for i := range out {
+		t := &out[i]
+		k := key{t.Window, t.Team}
+		t.Interruptions = t.InterruptionsByPeriod.Total()
+		t.Gini = Gini(loads[k])
+		t.MaxOverMedian = MaxOverMedian(loads[k])
+		t.FatigueScore = fatigueScore(cfg.FatigueWeights, t.InterruptionsByPeriod, t.OnCallSeconds*1000, windowMS[t.Window])
+	}
+	return out
+}
+
+// fatigueScore is the SQL's formula (oncall_sql.go) for sums in Go: weighted
+// interruptions per week on call, else per week of the window.
+func fatigueScore(w FatigueWeights, i Interruptions, oncallMS, windowMS float64) float64 {
+	weighted := w.Business*float64(i.Business) + w.OffHours*float64(i.OffHours) + w.Sleep*float64(i.Sleep)
+	base := oncallMS
+	if base <= 0 {
+		base = windowMS
+	}
+	if base <= 0 {
+		return 0
+	}
+	return weighted / (base / 604800000.0)
+}
+
+// Gini is the Gini coefficient of xs, without the small-sample n/(n−1)
+// correction: G = Σi Σj |xi − xj| / (2 n² mean), computed as
+// G = 2 Σ i·x(i) / (n Σ x) − (n+1)/n over xs sorted ascending, i = 1..n.
+// 0 when all are equal, (n−1)/n when one takes everything: (0,0,0,4) gives
+// 0.75, so a team of four where one person takes every page reads 0.75.
+// The correction would make that 1 but would also make two people with
+// (0, 1) read 1 and a team of one undefined; without it, fewer than two
+// responders and an all-zero team are 0.
+func Gini(xs []float64) float64 {
+	n := float64(len(xs))
+	if n < 2 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	var sum, weighted float64
+	for i, x := range s {
+		sum += x
+		weighted += float64(i+1) * x
+	}
+	if sum == 0 {
+		return 0
+	}
+	g := 2*weighted/(n*sum) - (n+1)/n
+	// Rounding can leave -1e-17 for equal loads; keep the documented range.
+	return math.Max(0, g)
+}
+
+// MaxOverMedian is max(xs) ÷ median(xs) (the median of an even count is the
+// mean of the middle two, as quantile_cont gives); nil for no values or a
+// median of 0, where the ratio is undefined.
+func MaxOverMedian(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	med := s[n/2]
+	if n%2 == 0 {
+		med = (s[n/2-1] + s[n/2]) / 2
+	}
+	if med == 0 {
+		return nil
+	}
+	v := s[n-1] / med
+	return &v
+}

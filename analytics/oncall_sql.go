@@ -1,0 +1,334 @@
+package analytics
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The SQL of on-call load is built from a few common table expressions that
+// the snapshot query and the heat map share, so that an interruption means
+// the same thing in both. docs/metrics.md ("On-call load and pager fatigue")
+// prints these statements.
+
+// ocArgs collects positional parameters: values (names, time zones,
+// timestamps) are never spliced into SQL text; only integers the code
+// computed itself are.
+type ocArgs struct{ vals []any }
+
+func (a *ocArgs) add(v any) string {
+	a.vals = append(a.vals, v)
+	return fmt.Sprintf("$%d", len(a.vals))
+}
+
+// ocWeekdayMask turns working days into a bit set indexed by Go's weekday
+// (Sunday = bit 0). SQL tests bit (isodow % 7), since ISO Sunday is 7.
+func ocWeekdayMask(days []time.Weekday) int {
+	m := 0
+	for _, d := range days {
+		m |= 1 << (int(d) % 7)
+	}
+	return m
+}
+
+// ocNullIfEmpty maps "" to SQL NULL, as the store does for event fields.
+func ocNullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// rosterCTEs returns the rresp(responder, r_team, r_tz) and
+// rteam(team, t_tz, bs, be, ss, se, wmask) expressions. A team without
+// a roster entry takes cfg.Hours: the default columns are applied with
+// coalesce where rteam is joined (see hoursCols).
+func rosterCTEs(cfg Config, a *ocArgs) string {
+	var resp, team []string
+	if r := cfg.Roster; r != nil {
+		seen := map[string]bool{}
+		for _, p := range r.Responders {
+			if p.Name == "" || seen[p.Name] {
+				continue // LoadRoster rejects these; a Roster built in code may not have
+			}
+			seen[p.Name] = true
+			resp = append(resp, fmt.Sprintf("(CAST(%s AS VARCHAR), CAST(%s AS VARCHAR), CAST(%s AS VARCHAR))",
+				a.add(p.Name), a.add(ocNullIfEmpty(p.Team)), a.add(ocNullIfEmpty(p.Timezone))))
+		}
+		seen = map[string]bool{}
+		for _, t := range r.Teams {
+			if t.Name == "" || seen[t.Name] {
+				continue
+			}
+			seen[t.Name] = true
+			h := cfg.Hours
+			if t.Hours != nil {
+				h = *t.Hours
+			}
+			team = append(team, fmt.Sprintf("(CAST(%s AS VARCHAR), CAST(%s AS VARCHAR), %d, %d, %d, %d, %d)",
+				a.add(t.Name), a.add(ocNullIfEmpty(t.Timezone)),
+				h.BusinessStart, h.BusinessEnd, h.SleepStart, h.SleepEnd, ocWeekdayMask(h.WorkingDays)))
+		}
+	}
+	var b strings.Builder
+	if len(resp) == 0 {
+		b.WriteString("rresp AS (SELECT CAST(NULL AS VARCHAR) AS responder, CAST(NULL AS VARCHAR) AS r_team, CAST(NULL AS VARCHAR) AS r_tz WHERE false),\n")
+	} else {
+		fmt.Fprintf(&b, "rresp AS (SELECT * FROM (VALUES %s) v(responder, r_team, r_tz)),\n", strings.Join(resp, ", "))
+	}
+	if len(team) == 0 {
+		b.WriteString("rteam AS (SELECT CAST(NULL AS VARCHAR) AS team, CAST(NULL AS VARCHAR) AS t_tz, 0 AS bs, 0 AS be, 0 AS ss, 0 AS se, 0 AS wmask WHERE false),\n")
+	} else {
+		fmt.Fprintf(&b, "rteam AS (SELECT * FROM (VALUES %s) v(team, t_tz, bs, be, ss, se, wmask)),\n", strings.Join(team, ", "))
+	}
+	return b.String()
+}
+
+// interruptionCTEs defines, after rresp and rteam, the CTEs pages, starts,
+// located and interruptions. interruptions has one row per interruption
+// whose first page is in (lo, now]: time, responder, team, fold_key, tz,
+// tz_source, h (local hour), dow (ISO), d (local date), bucket and night.
+//
+// Fold rule (chained, from the previous page): a page starts a new
+// interruption unless the same responder was paged for the same incident
+// (else alert key) at most fold earlier. Pages every 90 s for ten minutes
+// are therefore one interruption. Chaining is chosen because whether a page
+// starts an interruption then depends only on the page before it, so a
+// window needs only the pages from (lo − fold) on; folding from the group's
+// first page would need every earlier page, since a group can be arbitrarily
+// long.
+func interruptionCTEs(cfg Config, a *ocArgs, lo time.Time) string {
+	now := a.add(cfg.Now.UTC())
+	from := a.add(lo.UTC())
+	scanFrom := a.add(lo.UTC().Add(-cfg.InterruptionFold))
+	foldMS := cfg.InterruptionFold.Milliseconds()
+	h := cfg.Hours
+	return fmt.Sprintf(`pages AS (
+	SELECT e.id, e.time, e.responder,
+		coalesce(e.incident_id, e.alert_key, e.id) AS fold_key,
+		coalesce(e.team, rr.r_team, '') AS team,
+		e.responder_tz, rr.r_tz, e.local_hour, e.local_dow, e.local_date,
+		lag(e.time) OVER (PARTITION BY e.responder, coalesce(e.incident_id, e.alert_key, e.id)
+			ORDER BY e.time, e.id) AS prev_time
+	FROM events e LEFT JOIN rresp rr ON rr.responder = e.responder
+	WHERE e.type = 'page.notified' AND e.responder IS NOT NULL
+		AND e.time > CAST(%[3]s AS TIMESTAMP) AND e.time <= CAST(%[1]s AS TIMESTAMP)
+),
+starts AS (
+	SELECT p.time, p.responder, p.team, p.fold_key,
+		p.local_hour, p.local_dow, p.local_date,
+		coalesce(p.responder_tz, p.r_tz, rt.t_tz, 'UTC') AS tz,
+		CASE WHEN p.responder_tz IS NOT NULL THEN 'event'
+			WHEN p.r_tz IS NOT NULL THEN 'roster'
+			WHEN rt.t_tz IS NOT NULL THEN 'team'
+			ELSE 'default_utc' END AS tz_source,
+		coalesce(rt.bs, %[5]d) AS bs, coalesce(rt.be, %[6]d) AS be,
+		coalesce(rt.ss, %[7]d) AS ss, coalesce(rt.se, %[8]d) AS se,
+		coalesce(rt.wmask, %[9]d) AS wmask
+	FROM pages p LEFT JOIN rteam rt ON rt.team = p.team
+	WHERE p.time > CAST(%[2]s AS TIMESTAMP)
+		AND (p.prev_time IS NULL OR epoch_ms(p.time) - epoch_ms(p.prev_time) > %[4]d)
+),
+-- Pages that carry responder_tz use the local hour, weekday and date the
+-- store computed at ingest (integer columns: fast); the others, a minority,
+-- are converted here with ICU, DST-correct.
+located AS (
+	SELECT * EXCLUDE (local_hour, local_dow, local_date),
+		CAST(local_hour AS INTEGER) AS h, CAST(local_dow AS INTEGER) AS dow, local_date AS d
+	FROM starts WHERE local_hour IS NOT NULL
+	UNION ALL BY NAME
+	SELECT * EXCLUDE (local_hour, local_dow, local_date, lt),
+		CAST(hour(lt) AS INTEGER) AS h, CAST(isodow(lt) AS INTEGER) AS dow, CAST(lt AS DATE) AS d
+	FROM (SELECT *, timezone(tz, timezone('UTC', time)) AS lt FROM starts WHERE local_hour IS NULL)
+),
+-- Sleep hours wrap midnight when sleep_start > sleep_end (22..8). Business
+-- hours count only on working days (bit isodow %% 7 of wmask). A sleep-hours
+-- interruption before sleep_end belongs to the night of the previous date:
+-- a night is named by the local date of its evening.
+interruptions AS (
+	SELECT *,
+		CASE WHEN (ss > se AND (h >= ss OR h < se)) OR (ss < se AND h >= ss AND h < se) THEN 'sleep'
+			WHEN ((wmask >> (dow %% 7)) & 1) = 1 AND h >= bs AND h < be THEN 'business'
+			ELSE 'off_hours' END AS bucket,
+		CASE WHEN (ss > se AND (h >= ss OR h < se)) OR (ss < se AND h >= ss AND h < se)
+			THEN (CASE WHEN h < se THEN d - 1 ELSE d END) END AS night
+	FROM located
+)`, now, from, scanFrom, foldMS,
+		h.BusinessStart, h.BusinessEnd, h.SleepStart, h.SleepEnd, ocWeekdayMask(h.WorkingDays))
+}
+
+// windowCTE returns win(window_idx, window_name, win_start, win_ms) and the
+// earliest start.
+func windowCTE(cfg Config, windows []Window, a *ocArgs) (string, time.Time) {
+	lo := cfg.Now.UTC()
+	rows := make([]string, len(windows))
+	for i, w := range windows {
+		start := cfg.Now.UTC().Add(-w.Duration)
+		if start.Before(lo) {
+			lo = start
+		}
+		rows[i] = fmt.Sprintf("(%d, CAST(%s AS VARCHAR), CAST(%s AS TIMESTAMP), CAST(%d AS BIGINT))",
+			i, a.add(w.Name), a.add(start), w.Duration.Milliseconds())
+	}
+	return fmt.Sprintf("win AS (SELECT * FROM (VALUES %s) v(window_idx, window_name, win_start, win_ms)),\n",
+		strings.Join(rows, ", ")), lo
+}
+
+// onCallQuery is one row per (window, team, responder) with any activity in
+// the window: an interruption, an acknowledgement or on-call time.
+func onCallQuery(cfg Config) (string, []any) {
+	a := &ocArgs{}
+	win, lo := windowCTE(cfg, cfg.Windows, a)
+	roster := rosterCTEs(cfg, a)
+	intr := interruptionCTEs(cfg, a, lo)
+	now := a.add(cfg.Now.UTC())
+	from := a.add(lo)
+	w := cfg.FatigueWeights
+	q := "WITH " + win + roster + intr + fmt.Sprintf(`,
+ipart AS (
+	SELECT w.window_name, i.team, i.responder,
+		count(*) FILTER (WHERE i.bucket = 'business') AS business,
+		count(*) FILTER (WHERE i.bucket = 'off_hours') AS off_hours,
+		count(*) FILTER (WHERE i.bucket = 'sleep') AS sleep,
+		count(DISTINCT i.night) AS nights
+	FROM interruptions i JOIN win w ON i.time > w.win_start
+	GROUP BY ALL
+),
+-- Acknowledgements: per window, the incidents a responder acknowledged in it,
+-- each from their first ack in the window.
+ackw AS (
+	SELECT w.window_name, a.team, a.responder, a.incident_id, min(a.time) AS acked_at
+	FROM (SELECT coalesce(e.team, rr.r_team, '') AS team, e.responder, e.incident_id, e.time
+		FROM events e LEFT JOIN rresp rr ON rr.responder = e.responder
+		WHERE e.type = 'incident.acknowledged' AND e.responder IS NOT NULL AND e.incident_id IS NOT NULL
+			AND e.time > CAST(%[2]s AS TIMESTAMP) AND e.time <= CAST(%[1]s AS TIMESTAMP)) a
+	JOIN win w ON a.time > w.win_start
+	GROUP BY ALL
+),
+-- An incident is resolved at its last resolve up to now, unless a later
+-- reopen made it open again. Only resolves after the earliest window start
+-- can follow an ack in a window.
+closes AS (
+	SELECT incident_id,
+		max(time) FILTER (WHERE type = 'incident.resolved') AS resolved_at,
+		max(time) FILTER (WHERE type = 'incident.reopened') AS reopened_at
+	FROM events
+	WHERE type IN ('incident.resolved', 'incident.reopened')
+		AND time > CAST(%[2]s AS TIMESTAMP) AND time <= CAST(%[1]s AS TIMESTAMP)
+		AND incident_id IN (SELECT incident_id FROM ackw)
+	GROUP BY incident_id
+),
+apart AS (
+	SELECT a.window_name, a.team, a.responder, count(*) AS acked,
+		sum(CASE WHEN c.resolved_at >= a.acked_at
+				AND (c.reopened_at IS NULL OR c.reopened_at <= c.resolved_at)
+			THEN epoch_ms(c.resolved_at) - epoch_ms(a.acked_at) ELSE 0 END) AS engaged_ms
+	FROM ackw a LEFT JOIN closes c USING (incident_id)
+	GROUP BY ALL
+),
+-- Shifts: per responder and schedule, a shift.started runs to the next event
+-- of that pair: a shift.ended, or another shift.started (a lost end), or, if
+-- none, now (still open). An end sorts before a start at the same instant
+-- (handover). A shift.ended with no start before it is ignored: its start is
+-- unknown.
+shift_ev AS (
+	SELECT e.responder, e.type, e.time, coalesce(e.team, rr.r_team, '') AS team,
+		lead(e.time) OVER (PARTITION BY e.responder, coalesce(e.schedule, '')
+			ORDER BY e.time, e.type, e.id) AS next_time
+	FROM events e LEFT JOIN rresp rr ON rr.responder = e.responder
+	WHERE e.type IN ('shift.started', 'shift.ended') AND e.responder IS NOT NULL
+		AND e.time <= CAST(%[1]s AS TIMESTAMP)
+),
+shifts AS (
+	SELECT team, responder, time AS s, coalesce(next_time, CAST(%[1]s AS TIMESTAMP)) AS e
+	FROM shift_ev WHERE type = 'shift.started'
+),
+-- Overlapping or touching shifts of one responder (primary and secondary
+-- schedules, back-to-back weeks) merge into one on-call island, so that time
+-- on call is never counted twice.
+shift_prev AS (
+	SELECT *, max(e) OVER (PARTITION BY team, responder ORDER BY s, e
+		ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
+	FROM shifts
+),
+islands AS (
+	SELECT team, responder, min(s) AS s, max(e) AS e
+	FROM (SELECT *, sum(CASE WHEN prev_e IS NULL OR s > prev_e THEN 1 ELSE 0 END)
+		OVER (PARTITION BY team, responder ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
+		FROM shift_prev)
+	GROUP BY team, responder, island
+),
+opart AS (
+	SELECT w.window_name, i.team, i.responder,
+		sum(epoch_ms(i.e) - epoch_ms(greatest(i.s, w.win_start))) AS oncall_ms
+	FROM islands i JOIN win w ON i.e > w.win_start
+	GROUP BY ALL
+),
+-- Shifts over the limit: each island is cut into 12-hour blocks from its
+-- start; a block is over the limit when the distinct incidents (fold keys)
+-- of the interruptions in it, in the window, exceed the limit.
+lpart AS (
+	SELECT window_name, team, responder, count(*) AS over_limit
+	FROM (SELECT w.window_name, i.team, i.responder, s.s,
+			(epoch_ms(i.time) - epoch_ms(s.s)) // 43200000 AS block,
+			count(DISTINCT i.fold_key) AS incidents
+		FROM interruptions i
+		JOIN islands s ON s.team = i.team AND s.responder = i.responder AND i.time >= s.s AND i.time <= s.e
+		JOIN win w ON i.time > w.win_start
+		GROUP BY ALL)
+	WHERE incidents > %[3]d
+	GROUP BY ALL
+),
+-- The zone a responder row reports: that of their latest event (since the
+-- earliest window start) carrying responder_tz, else the roster's, else
+-- their team's, else UTC.
+lasttz AS (
+	SELECT responder, arg_max(responder_tz, time) AS e_tz
+	FROM events
+	WHERE responder_tz IS NOT NULL AND responder IS NOT NULL
+		AND time > CAST(%[2]s AS TIMESTAMP) AND time <= CAST(%[1]s AS TIMESTAMP)
+	GROUP BY responder
+),
+parts AS (
+	SELECT * FROM ipart UNION ALL BY NAME SELECT * FROM apart
+	UNION ALL BY NAME SELECT * FROM opart UNION ALL BY NAME SELECT * FROM lpart
+),
+totals AS (
+	SELECT w.window_idx, w.window_name, w.win_ms, p.team, p.responder,
+		coalesce(sum(p.business), 0) AS business,
+		coalesce(sum(p.off_hours), 0) AS off_hours,
+		coalesce(sum(p.sleep), 0) AS sleep,
+		coalesce(sum(p.nights), 0) AS nights,
+		coalesce(sum(p.acked), 0) AS acked,
+		coalesce(sum(p.engaged_ms), 0) AS engaged_ms,
+		coalesce(sum(p.oncall_ms), 0) AS oncall_ms,
+		coalesce(sum(p.over_limit), 0) AS over_limit
+	FROM parts p JOIN win w USING (window_name)
+	GROUP BY ALL
+)
+SELECT t.window_name, t.team, t.responder,
+	coalesce(lt.e_tz, rr.r_tz, rt.t_tz, 'UTC') AS tz,
+	CASE WHEN lt.e_tz IS NOT NULL THEN 'event' WHEN rr.r_tz IS NOT NULL THEN 'roster'
+		WHEN rt.t_tz IS NOT NULL THEN 'team' ELSE 'default_utc' END AS tz_source,
+	t.business, t.off_hours, t.sleep, t.nights, t.acked,
+	t.engaged_ms / 1000.0 AS engaged_seconds,
+	t.oncall_ms / 1000.0 AS oncall_seconds,
+	CASE WHEN t.oncall_ms > 0
+		THEN (t.business + t.off_hours + t.sleep) / (t.oncall_ms / 43200000.0) END AS per_12h,
+	t.over_limit,
+	t.oncall_ms / CAST(t.win_ms AS DOUBLE) AS oncall_share,
+	-- weighted interruptions per week on call; with no on-call time known,
+	-- per week of the window
+	(%[4]v * t.business + %[5]v * t.off_hours + %[6]v * t.sleep)
+		/ (CASE WHEN t.oncall_ms > 0 THEN t.oncall_ms ELSE t.win_ms END / 604800000.0) AS fatigue
+FROM totals t
+LEFT JOIN lasttz lt ON lt.responder = t.responder
+LEFT JOIN rresp rr ON rr.responder = t.responder
+LEFT JOIN rteam rt ON rt.team = t.team
+ORDER BY t.window_idx, t.team, t.responder`,
+		now, from, cfg.ShiftIncidentLimit, ocFloat(w.Business), ocFloat(w.OffHours), ocFloat(w.Sleep))
+	return q, a.vals
+}
+
+// ocFloat formats a weight as a DOUBLE literal (never integer division).
+func ocFloat(f float64) string { return fmt.Sprintf("CAST(%g AS DOUBLE)", f) }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+func newMetricsCmd() *cobra.Command {
+	var (
+		db, now, format, roster string
+		windows                 []string
+	)
+	cmd := &cobra.Command{
+		Use:   "metrics --db FILE",
+		Short: "Print every reliability metric (MTTx, alert quality, on-call load) at one point in time",
+		Long: `metrics opens the DuckDB file read-only and prints the analytics snapshot:
+MTTx and incident counts, alert quality and on-call load per window, as
+defined in docs/metrics.md. --format json is the stable machine format
+documented there; table is for people.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd); err != nil {
+				return err
+			}
+			cfg := analytics.DefaultConfig(time.Now())
+			if now != "" {
+				t, err := time.Parse(time.RFC3339, now)
+				if err != nil {
+					return usageErrorf("--now %q: want an RFC 3339 time such as 2026-03-09T00:00:00Z", now)
+				}
+				cfg.Now = t.UTC()
+			}
+			if ws := splitList(windows); len(ws) > 0 {
+				cfg.Windows = nil
+				for _, s := range ws {
+					w, err := analytics.ParseWindow(s)
+					if err != nil {
+						return usageErrorf("--window: %v", err)
+					}
+					cfg.Windows = append(cfg.Windows, w)
+				}
+			}
+			if format != "json" && format != "table" {
+				return usageErrorf("--format %q: want json or table", format)
+			}
+			if roster != "" {
+				r, err := analytics.LoadRoster(roster)
+				if err != nil {
+					return err
+				}
+				cfg.Roster = r
+			}
+			if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("no store at %s: ingest events first (pagerlens ingest --db %s FILE) or point --db at one", db, db)
+			}
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, db, store.Options{ReadOnly: true})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := analytics.Attach(ctx, st); err != nil {
+				return err
+			}
+			snap, err := analytics.Compute(ctx, st, cfg)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(snap)
+			}
+			return printSnapshotTable(cmd.OutOrStdout(), snap)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	f.StringVar(&now, "now", "", "end of every window, RFC 3339 (default: the current time)")
+	f.StringSliceVar(&windows, "window", []string{"7d", "30d", "90d"}, "windows ending at --now, comma-separated (7d, 12h, …)")
+	f.StringVar(&format, "format", "table", "output: json or table")
+	f.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours)")
+	return cmd
+}
+
+// printSnapshotTable renders the main figures for people; the JSON format
+// has everything.
+func printSnapshotTable(w io.Writer, s *analytics.Snapshot) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "now %s\n\n", s.Now.Format(time.RFC3339))
+	fmt.Fprintln(tw, "INCIDENTS\nwindow\tteam\tservice\tseverity\tcount\topen\tescalated\tauto-resolved\tmajor\tmissed\tMTTD\tMTTA\tMTTM\tMTTR\tMTTR p90")
+	for _, r := range s.Incidents {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n",
+			r.Window, label(r.Team), label(r.Service), label(r.Severity), r.Count, r.Open, r.Escalated, r.AutoResolved,
+			r.Major, r.MissedByAlerting, dur(r.Detect.Mean), dur(r.Ack.Mean), dur(r.Mitigate.Mean), dur(r.Resolve.Mean), dur(r.Resolve.P90))
+	}
+	fmt.Fprintln(tw, "\nOPEN NOW\nteam\topen\toldest")
+	for _, r := range s.OldestOpen {
+		age := r.AgeSeconds
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", label(r.Team), r.Open, dur(&age))
+	}
+	fmt.Fprintln(tw, "\nALERTS\nwindow\tteam\tservice\talertname\talerts\tacked\tactionable\ttransient\tauto-resolved\toff-hours\tsleep\tflapping keys")
+	for _, r := range s.Alerts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.Window, label(r.Team), label(r.Service), label(r.AlertName),
+			r.Alerts, r.Acknowledged, r.Actionable, r.Transient, r.AutoResolved, r.OffHours, r.SleepHours, r.FlappingKeys)
+	}
+	fmt.Fprintln(tw, "\nNOISIEST ALERTS\nwindow\tteam\tservice\talertname\talerts\tactionable\tscore")
+	for _, r := range s.NoisiestAlerts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%g\n", r.Window, label(r.Team), label(r.Service), label(r.AlertName), r.Alerts, r.Actionable, r.Score)
+	}
+	fmt.Fprintln(tw, "\nON-CALL LOAD\nwindow\tteam\tresponder\ttimezone\tbusiness\toff-hours\tsleep\tnights\tfatigue")
+	for _, r := range s.Responders {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.1f\n", r.Window, label(r.Team), r.Responder, r.Timezone,
+			r.Interruptions.Business, r.Interruptions.OffHours, r.Interruptions.Sleep, r.NightsInterrupted, r.FatigueScore)
+	}
+	return tw.Flush()
+}
+
+func label(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// dur prints seconds as a Go duration rounded to the second; no samples: "-".
+func dur(sec *float64) string {
+	if sec == nil {
+		return "-"
+	}
+	return time.Duration(*sec * float64(time.Second)).Round(time.Second).String()
+}
