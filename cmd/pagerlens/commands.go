@@ -12,6 +12,7 @@ func subcommands() []*cobra.Command {
 		newServeCmd(),
 		newIngestCmd(),
 		newSQLCmd(),
+		newBackupCmd(),
 		newMetricsCmd(),
 		newRebuildCmd(),
 		newSynthCmd(),

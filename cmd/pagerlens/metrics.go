@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pagerlens/pagerlens/analytics"
+	promexp "github.com/pagerlens/pagerlens/exporters/prometheus"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -27,7 +28,9 @@ func newMetricsCmd() *cobra.Command {
 		Long: `metrics opens the DuckDB file read-only and prints the analytics snapshot:
 MTTx and incident counts, alert quality and on-call load per window, as
 defined in docs/metrics.md. --format json is the stable machine format
-documented there; table is for people.`,
+documented there; table is for people; prometheus is the text exposition
+format of serve's /metrics (analytics only), e.g. for node_exporter's
+textfile collector.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd); err != nil {
@@ -51,8 +54,8 @@ documented there; table is for people.`,
 					cfg.Windows = append(cfg.Windows, w)
 				}
 			}
-			if format != "json" && format != "table" {
-				return usageErrorf("--format %q: want json or table", format)
+			if format != "json" && format != "table" && format != "prometheus" {
+				return usageErrorf("--format %q: want json, table or prometheus", format)
 			}
 			if roster != "" {
 				r, err := analytics.LoadRoster(roster)
@@ -82,6 +85,11 @@ documented there; table is for people.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(snap)
 			}
+			if format == "prometheus" {
+				// The analytics part of serve's /metrics, with serve's
+				// default cardinality guard (docs/prometheus.md).
+				return promexp.WriteText(cmd.OutOrStdout(), snap, promexp.Options{FatigueWeights: cfg.FatigueWeights})
+			}
 			return printSnapshotTable(cmd.OutOrStdout(), snap)
 		},
 	}
@@ -89,7 +97,7 @@ documented there; table is for people.`,
 	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
 	f.StringVar(&now, "now", "", "end of every window, RFC 3339 (default: the current time)")
 	f.StringSliceVar(&windows, "window", []string{"7d", "30d", "90d"}, "windows ending at --now, comma-separated (7d, 12h, …)")
-	f.StringVar(&format, "format", "table", "output: json or table")
+	f.StringVar(&format, "format", "table", "output: json, table or prometheus")
 	f.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours)")
 	return cmd
 }

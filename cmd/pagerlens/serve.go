@@ -8,12 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/event"
+	promexp "github.com/pagerlens/pagerlens/exporters/prometheus"
 	"github.com/pagerlens/pagerlens/ingest"
+	"github.com/pagerlens/pagerlens/ingest/decode"
+	"github.com/pagerlens/pagerlens/ingest/webhook"
 	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/internal/server"
 	"github.com/pagerlens/pagerlens/store"
@@ -33,6 +37,9 @@ func newServeCmd() *cobra.Command {
 		batchWait      time.Duration
 		memoryLimit    string
 		threads        int
+		refreshEvery   time.Duration
+		responderLabel string
+		maxAlertnames  int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -94,6 +101,15 @@ grafana, opsgenie, oncall, incidentio, auto).`,
 			if changed(cmd, "threads") {
 				cfg.Store.Threads = threads
 			}
+			if changed(cmd, "refresh-interval") {
+				cfg.Prometheus.RefreshInterval = config.Duration(refreshEvery)
+			}
+			if changed(cmd, "responder-label") {
+				cfg.Prometheus.ResponderLabel = responderLabel
+			}
+			if changed(cmd, "max-alertnames") {
+				cfg.Prometheus.MaxAlertnames = maxAlertnames
+			}
 			return runServe(cmd.Context(), cfg)
 		},
 	}
@@ -110,6 +126,9 @@ grafana, opsgenie, oncall, incidentio, auto).`,
 	f.DurationVar(&batchWait, "batch-wait", 250*time.Millisecond, "time after a batch's first message before it is written")
 	f.StringVar(&memoryLimit, "memory-limit", "1GB", "DuckDB memory_limit")
 	f.IntVar(&threads, "threads", 0, "DuckDB threads (0: one per CPU)")
+	f.DurationVar(&refreshEvery, "refresh-interval", 30*time.Second, "time between analytics refreshes for /metrics (also after ingested batches, at most every 5s)")
+	f.StringVar(&responderLabel, "responder-label", "top-200", "responder label on /metrics: on, off (summed into responder=\"all\") or top-N per team (the rest summed into \"other\")")
+	f.IntVar(&maxAlertnames, "max-alertnames", 100, "alertname values per team and service on /metrics; the rest are summed into \"other\" (negative: no limit)")
 	return cmd
 }
 
@@ -127,10 +146,18 @@ func parseTopics(specs []string) ([]ingest.Topic, error) {
 
 func runServe(ctx context.Context, cfg config.Config) error {
 	log := slog.Default()
-	if len(cfg.Kafka.Brokers) == 0 {
+	// Webhooks in direct mode need no Kafka: then no consumer runs.
+	webhooks := len(cfg.Webhooks.Enabled()) > 0
+	if len(cfg.Kafka.Brokers) == 0 && (!webhooks || cfg.Webhooks.Kafka()) {
 		return usageErrorf("serve: no Kafka brokers: set --brokers, PAGERLENS_BROKERS or kafka.brokers in --config")
 	}
-	if len(cfg.Kafka.Topics) == 0 {
+	if err := cfg.Webhooks.Validate(); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	if webhooks && cfg.Webhooks.Kafka() {
+		cfg.Kafka.Topics = withWebhookTopics(cfg.Kafka.Topics, cfg.Webhooks)
+	}
+	if len(cfg.Kafka.Brokers) > 0 && len(cfg.Kafka.Topics) == 0 {
 		return usageErrorf("serve: no topics: set --topics, PAGERLENS_TOPICS or kafka.topics in --config")
 	}
 	dialer, err := cfg.Kafka.Dialer()
@@ -145,37 +172,66 @@ func runServe(ctx context.Context, cfg config.Config) error {
 	if err := analytics.Attach(ctx, st); err != nil {
 		return err
 	}
-	lim := event.DefaultLimits()
-	applyLimits(&lim, cfg.Limits)
-	consumer, err := ingest.NewConsumer(ingest.Config{
-		Brokers: cfg.Kafka.Brokers, Topics: cfg.Kafka.Topics, Group: cfg.Kafka.Group,
-		BatchSize: cfg.Kafka.BatchSize, BatchWait: time.Duration(cfg.Kafka.BatchWait),
-		Dialer: dialer, StartFromLatest: cfg.Kafka.StartFromLatest, Logger: log,
-		Decode: decodeOptions(lim, cfg.Mappings),
-	}, st)
+	metrics, refresher, err := newExporter(st, cfg.Prometheus, log)
 	if err != nil {
 		return exitError{code: 2, err: err}
+	}
+	lim := event.DefaultLimits()
+	applyLimits(&lim, cfg.Limits)
+	var consumer *ingest.Consumer
+	if len(cfg.Kafka.Brokers) > 0 {
+		consumer, err = ingest.NewConsumer(ingest.Config{
+			Brokers: cfg.Kafka.Brokers, Topics: cfg.Kafka.Topics, Group: cfg.Kafka.Group,
+			BatchSize: cfg.Kafka.BatchSize, BatchWait: time.Duration(cfg.Kafka.BatchWait),
+			Dialer: dialer, StartFromLatest: cfg.Kafka.StartFromLatest, Logger: log,
+			Decode:   decodeOptions(lim, cfg.Mappings),
+			Observer: metrics.Observer(),
+		}, st)
+		if err != nil {
+			return exitError{code: 2, err: err}
+		}
 	}
 	srv, err := server.New(cfg.Listen, cfg.WebConfigFile, log)
 	if err != nil {
 		return err
 	}
-	srv.AddCheck("kafka", func() error {
-		if !consumer.Ready() {
-			return errors.New("brokers unreachable")
+	srv.Handle("GET /metrics", metrics.Handler())
+	srv.AddCheck("analytics", func() error {
+		if metrics.Collector.Snapshot() == nil {
+			return errors.New("no analytics snapshot yet")
 		}
 		return nil
 	})
-	if err := consumer.WaitForBrokers(ctx, cfg.Kafka.WaitForBrokers); err != nil {
-		if ctx.Err() != nil {
-			return nil
+	if webhooks {
+		wh, err := newWebhooks(cfg, st, dialer, decodeOptions(lim, cfg.Mappings), metrics, log)
+		if err != nil {
+			return exitError{code: 2, err: err}
 		}
-		return err
+		defer wh.Close()
+		wh.Mount(srv)
 	}
-	log.Info("serving", "db", cfg.DB, "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.Group, "topics", topicNames(cfg.Kafka.Topics))
+	if consumer != nil {
+		srv.AddCheck("kafka", func() error {
+			if !consumer.Ready() {
+				return errors.New("brokers unreachable")
+			}
+			return nil
+		})
+		if err := consumer.WaitForBrokers(ctx, cfg.Kafka.WaitForBrokers); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+	log.Info("serving", "db", cfg.DB, "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.Group, "topics", topicNames(cfg.Kafka.Topics),
+		"webhooks", cfg.Webhooks.Enabled())
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
-	g.Go(func() error { return consumer.Run(gctx) })
+	if consumer != nil {
+		g.Go(func() error { return consumer.Run(gctx) })
+	}
+	g.Go(func() error { return refresher.Run(gctx) })
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -204,4 +260,64 @@ func applyLimits(lim *event.Limits, c config.Limits) {
 	if c.MaxLabels > 0 {
 		lim.MaxLabels = c.MaxLabels
 	}
+}
+
+// newExporter builds the /metrics registry and its analytics refresher
+// (docs/prometheus.md).
+func newExporter(st *store.Store, c config.Prometheus, log *slog.Logger) (*promexp.Registry, *promexp.Refresher, error) {
+	guard, err := promexp.ParseResponderLabel(c.ResponderLabel)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--responder-label: %w", err)
+	}
+	if c.MaxAlertnames == 0 {
+		return nil, nil, errors.New("--max-alertnames: 0 would fold every alert into \"other\"; use a negative value for no limit")
+	}
+	reg, err := promexp.NewRegistry(promexp.RegistryOptions{
+		Collector: promexp.Options{Responders: guard, MaxAlertnames: c.MaxAlertnames,
+			Logger: log.With("component", "metrics")},
+		Runtime: true,
+		Logger:  log.With("component", "metrics"),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ref := reg.NewRefresher(promexp.StoreSource(st, nil), promexp.RefresherOptions{
+		Interval: time.Duration(c.RefreshInterval), Logger: log.With("component", "refresher"),
+	})
+	return reg, ref, nil
+}
+
+// newWebhooks builds the webhook intake (docs/webhooks.md) with its
+// counters on the /metrics registry.
+func newWebhooks(cfg config.Config, st *store.Store, dialer *kafka.Dialer, dec decode.Options, metrics *promexp.Registry, log *slog.Logger) (*webhook.Handler, error) {
+	wh, err := webhook.New(webhook.Options{
+		Config: cfg.Webhooks, Store: st, Brokers: cfg.Kafka.Brokers, Dialer: dialer,
+		Decode: dec, Observer: metrics.Observer(), Logger: log.With("component", "webhooks"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range wh.Collectors() {
+		if err := metrics.Self.Register(c); err != nil {
+			wh.Close()
+			return nil, fmt.Errorf("webhooks: register metrics: %w", err)
+		}
+	}
+	return wh, nil
+}
+
+// withWebhookTopics adds the topics the webhook intake produces to in Kafka
+// mode to the consumed ones, so that what is accepted is also stored.
+func withWebhookTopics(ts []ingest.Topic, w webhook.Config) []ingest.Topic {
+	have := map[string]bool{}
+	for _, t := range ts {
+		have[t.Name] = true
+	}
+	out := append([]ingest.Topic(nil), ts...)
+	for _, s := range w.Enabled() {
+		if name := w.Topic(s); !have[name] {
+			out = append(out, ingest.Topic{Name: name, Format: s})
+		}
+	}
+	return out
 }

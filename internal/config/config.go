@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/ingest/decode"
+	"github.com/pagerlens/pagerlens/ingest/webhook"
 )
 
 // Config is the whole serve configuration.
@@ -32,6 +32,24 @@ type Config struct {
 	// Mappings are the per-source rules for team, service, severity, alert
 	// name and responder (docs/sources.md).
 	Mappings decode.Mappings `yaml:"mappings"`
+	// Prometheus configures the /metrics exporter (docs/prometheus.md).
+	Prometheus Prometheus `yaml:"prometheus"`
+	// Webhooks configures the webhook intake, POST /webhooks/<source>
+	// (docs/webhooks.md); only the sources listed are mounted.
+	Webhooks webhook.Config `yaml:"webhooks"`
+}
+
+// Prometheus configures the /metrics exporter.
+type Prometheus struct {
+	// RefreshInterval between analytics snapshot refreshes (also refreshed
+	// after ingested batches, at most once per 5 s).
+	RefreshInterval Duration `yaml:"refresh_interval"`
+	// ResponderLabel is the responder label's cardinality guard: on, off
+	// or top-N (per team).
+	ResponderLabel string `yaml:"responder_label"`
+	// MaxAlertnames bounds alertname values per team and service (the rest
+	// are folded into "other"); negative means no limit.
+	MaxAlertnames int `yaml:"max_alertnames"`
 }
 
 // Store configures DuckDB.
@@ -92,6 +110,11 @@ func Default() Config {
 			BatchWait:      Duration(250 * time.Millisecond),
 			WaitForBrokers: true,
 		},
+		Prometheus: Prometheus{
+			RefreshInterval: Duration(30 * time.Second),
+			ResponderLabel:  "top-200",
+			MaxAlertnames:   100,
+		},
 	}
 }
 
@@ -107,20 +130,8 @@ func Load(path string) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
-	warnIfExposed(path)
+	warnIfExposed(path, cfg)
 	return cfg, nil
-}
-
-// warnIfExposed warns when a config file that may hold secrets' paths is
-// world-readable or writable: an operator should know.
-func warnIfExposed(path string) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return
-	}
-	if fi.Mode().Perm()&0o002 != 0 {
-		slog.Warn("config file is world-writable: anyone on the host can change what pagerlens does", "path", path, "mode", fi.Mode().Perm().String())
-	}
 }
 
 // Duration is a time.Duration read from YAML as "250ms".

@@ -90,8 +90,8 @@ const (
 	AlertsActionable   = "pagerlens_alerts_actionable"
 	AlertsTransient    = "pagerlens_alerts_transient"
 	AlertsAutoResolved = "pagerlens_alerts_auto_resolved"
-	AlertsOffHours     = "pagerlens_alerts_off_hours"
-	AlertsSleepHours   = "pagerlens_alerts_sleep_hours"
+	AlertsOffHours     = "pagerlens_alerts_outside_business"
+	AlertsSleepHours   = "pagerlens_alerts_during_sleep"
 	AlertsFlapping     = "pagerlens_alerts_flapping"
 )
 

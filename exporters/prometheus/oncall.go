@@ -1,0 +1,96 @@
+package prometheus
+
+import (
+	"github.com/pagerlens/pagerlens/analytics"
+	mn "github.com/pagerlens/pagerlens/internal/metricnames"
+)
+
+// The on-call area: interruptions and load per responder (behind the
+// responder cardinality guard) and the team's Gini coefficient.
+func init() {
+	registerArea("oncall", []string{
+		mn.Interruptions, mn.NightsInterrupted, mn.IncidentsAcknowledgedByResponder, mn.ShiftsOverLimit,
+		mn.EngagedSeconds, mn.OncallSeconds, mn.PagerFatigueScore, mn.TeamInterruptionsGini,
+	}, func(d descs) area { return oncallArea{d} })
+}
+
+type oncallArea struct{ d descs }
+
+type responderKey struct{ window, team, responder string }
+
+type responderRow struct {
+	interruptions            analytics.Interruptions
+	nights, acked, overLimit int64
+	engaged, oncall, fatigue float64
+	members                  int
+}
+
+func (a oncallArea) build(snap *analytics.Snapshot, opts Options, b *builder) {
+	d := a.d
+	name := responderNames(snap.Responders, opts.Responders)
+	var rows ordered[responderKey, responderRow]
+	for _, r := range snap.Responders {
+		team := orUnknown(r.Team)
+		row := rows.at(responderKey{r.Window, team, name(team, r.Responder)})
+		row.interruptions.Business += r.Interruptions.Business
+		row.interruptions.OffHours += r.Interruptions.OffHours
+		row.interruptions.Sleep += r.Interruptions.Sleep
+		// Summed over a folded group, nights are responder-nights.
+		row.nights += r.NightsInterrupted
+		row.acked += r.IncidentsAcknowledged
+		row.overLimit += r.ShiftsOverLimit
+		row.engaged += r.EngagedSeconds
+		row.oncall += r.OnCallSeconds
+		row.fatigue = r.FatigueScore
+		row.members++
+	}
+	for i, k := range rows.keys {
+		r := &rows.vals[i]
+		if r.members > 1 {
+			// A score is a rate, not a count: a group's score is the
+			// formula applied to its sums, as analytics does for teams.
+			r.fatigue = fatigueScore(opts.FatigueWeights, r.interruptions, r.oncall, k.window)
+		}
+		for _, p := range []struct {
+			period string
+			n      int64
+		}{{mn.PeriodBusiness, r.interruptions.Business}, {mn.PeriodOffHours, r.interruptions.OffHours}, {mn.PeriodSleep, r.interruptions.Sleep}} {
+			b.gauge(d.get(mn.Interruptions), float64(p.n), k.team, k.responder, p.period, k.window)
+		}
+		lvs := []string{k.team, k.responder, k.window}
+		b.gauge(d.get(mn.NightsInterrupted), float64(r.nights), lvs...)
+		b.gauge(d.get(mn.IncidentsAcknowledgedByResponder), float64(r.acked), lvs...)
+		b.gauge(d.get(mn.ShiftsOverLimit), float64(r.overLimit), lvs...)
+		b.gauge(d.get(mn.EngagedSeconds), r.engaged, lvs...)
+		b.gauge(d.get(mn.OncallSeconds), r.oncall, lvs...)
+		b.gauge(d.get(mn.PagerFatigueScore), r.fatigue, lvs...)
+	}
+
+	type teamKey struct{ window, team string }
+	var gini ordered[teamKey, float64]
+	for _, t := range snap.Teams {
+		// Two raw teams normalizing to one ("" and "unknown") are rare;
+		// the larger (less even) coefficient is the safer one to show.
+		g := gini.at(teamKey{t.Window, orUnknown(t.Team)})
+		*g = max(*g, t.Gini)
+	}
+	for i, k := range gini.keys {
+		b.gauge(d.get(mn.TeamInterruptionsGini), gini.vals[i], k.team, k.window)
+	}
+}
+
+// fatigueScore is analytics' formula (weighted interruptions per week on
+// call, else per week of the window) for a folded group.
+func fatigueScore(w analytics.FatigueWeights, i analytics.Interruptions, oncallSeconds float64, window string) float64 {
+	weighted := w.Business*float64(i.Business) + w.OffHours*float64(i.OffHours) + w.Sleep*float64(i.Sleep)
+	base := oncallSeconds
+	if base <= 0 {
+		if win, err := analytics.ParseWindow(window); err == nil {
+			base = win.Duration.Seconds()
+		}
+	}
+	if base <= 0 {
+		return 0
+	}
+	return weighted / (base / (7 * 24 * 3600))
+}

@@ -1,0 +1,107 @@
+// Package demo runs the whole pipeline on synthetic data for `pagerlens
+// demo`: an embedded broker, 90 days of history, a live trickle, the
+// consumer, /metrics, the Grafana provisioning tree, a fatigue report and a
+// summary. Everything here is orchestration of the real packages.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/synth"
+)
+
+// key is the Kafka record key a producer should use: the incident id, else
+// the alert key, else the responder, so that one incident's events stay in
+// one partition (and one shard).
+func key(e event.Event) []byte {
+	switch {
+	case e.Data.IncidentID != "":
+		return []byte(e.Data.IncidentID)
+	case e.Data.AlertKey != "":
+		return []byte(e.Data.AlertKey)
+	default:
+		return []byte(e.Data.Responder)
+	}
+}
+
+func message(e event.Event) (kafkatest.Message, error) {
+	v, err := event.Marshal(e)
+	if err != nil {
+		return kafkatest.Message{}, err
+	}
+	return kafkatest.Message{Key: key(e), Value: v}, nil
+}
+
+// History returns the synthetic history as Kafka messages, in time order.
+func History(seed int64, teams, days int, end time.Time) ([]kafkatest.Message, error) {
+	var out []kafkatest.Message
+	cfg := synth.Config{Seed: seed, Teams: teams, Days: days, End: end.Truncate(time.Second), Duplicates: 0.005, Disorder: 0.01}
+	err := synth.Generate(cfg, func(e event.Event) error {
+		m, err := message(e)
+		if err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("generate history: %w", err)
+	}
+	return out, nil
+}
+
+var errDone = errors.New("done")
+
+// Trickle sends live events until ctx ends: a further day of the same
+// synthetic world (another seed), played speedup times faster than real
+// time, each event stamped with the moment it is sent so that it lands in
+// the present. send is called with each due group of events.
+func Trickle(ctx context.Context, seed int64, teams int, start time.Time, speedup float64, send func([]kafkatest.Message) error) error {
+	if speedup <= 0 {
+		speedup = 60
+	}
+	start = start.Truncate(time.Second)
+	cfg := synth.Config{Seed: seed, Teams: teams, Start: start, End: start.Add(30 * 24 * time.Hour)}
+	seq, err := synth.Events(cfg)
+	if err != nil {
+		return fmt.Errorf("live trickle: %w", err)
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	var due []kafkatest.Message
+	var sendErr error
+	for e := range seq {
+		// Compress the world's clock: an event t after start is sent at
+		// start + (t−start)/speedup; its times move by the same map.
+		at := start.Add(time.Duration(float64(e.Time.Sub(start)) / speedup))
+		for time.Now().Before(at) {
+			if len(due) > 0 {
+				if sendErr = send(due); sendErr != nil {
+					return fmt.Errorf("live trickle: %w", sendErr)
+				}
+				due = due[:0]
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+		}
+		e.Time = at.UTC().Truncate(time.Millisecond)
+		if e.Data.StartedAt != nil {
+			s := start.Add(time.Duration(float64(e.Data.StartedAt.Sub(start)) / speedup)).UTC()
+			e.Data.StartedAt = &s
+		}
+		m, err := message(e)
+		if err != nil {
+			return fmt.Errorf("live trickle: %w", err)
+		}
+		due = append(due, m)
+	}
+	return nil
+}
