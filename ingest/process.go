@@ -47,6 +47,30 @@ type Observer interface {
 	DecodeWarning(format, what string)
 }
 
+// Observers fans every call out to each of its observers.
+type Observers []Observer
+
+// BatchCommitted implements Observer.
+func (os Observers) BatchCommitted(s BatchStats) {
+	for _, o := range os {
+		o.BatchCommitted(s)
+	}
+}
+
+// Lag implements Observer.
+func (os Observers) Lag(topic string, partition int, lag int64) {
+	for _, o := range os {
+		o.Lag(topic, partition, lag)
+	}
+}
+
+// DecodeWarning implements Observer.
+func (os Observers) DecodeWarning(format, what string) {
+	for _, o := range os {
+		o.DecodeWarning(format, what)
+	}
+}
+
 type nopObserver struct{}
 
 func (nopObserver) BatchCommitted(BatchStats)    {}

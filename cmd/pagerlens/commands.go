@@ -16,6 +16,7 @@ func subcommands() []*cobra.Command {
 		newMetricsCmd(),
 		newRebuildCmd(),
 		newSynthCmd(),
+		newDemoCmd(),
 		newDashboardsCmd(),
 		newVersionCmd(),
 	}

@@ -110,7 +110,7 @@ grafana, opsgenie, oncall, incidentio, auto).`,
 			if changed(cmd, "max-alertnames") {
 				cfg.Prometheus.MaxAlertnames = maxAlertnames
 			}
-			return runServe(cmd.Context(), cfg)
+			return runServe(cmd.Context(), cfg, nil)
 		},
 	}
 	f := cmd.Flags()
@@ -144,7 +144,16 @@ func parseTopics(specs []string) ([]ingest.Topic, error) {
 	return ts, nil
 }
 
-func runServe(ctx context.Context, cfg config.Config) error {
+// serveHooks let `pagerlens demo` watch the pipeline it runs; serve passes nil.
+type serveHooks struct {
+	// observer also receives the consumer's batches (progress).
+	observer ingest.Observer
+	// started is called once everything runs, with the open store and the
+	// HTTP server's address.
+	started func(st *store.Store, addr string)
+}
+
+func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	log := slog.Default()
 	// Webhooks in direct mode need no Kafka: then no consumer runs.
 	webhooks := len(cfg.Webhooks.Enabled()) > 0
@@ -185,7 +194,7 @@ func runServe(ctx context.Context, cfg config.Config) error {
 			BatchSize: cfg.Kafka.BatchSize, BatchWait: time.Duration(cfg.Kafka.BatchWait),
 			Dialer: dialer, StartFromLatest: cfg.Kafka.StartFromLatest, Logger: log,
 			Decode:   decodeOptions(lim, cfg.Mappings),
-			Observer: metrics.Observer(),
+			Observer: chainObserver(metrics.Observer(), hooks),
 		}, st)
 		if err != nil {
 			return exitError{code: 2, err: err}
@@ -232,11 +241,21 @@ func runServe(ctx context.Context, cfg config.Config) error {
 		g.Go(func() error { return consumer.Run(gctx) })
 	}
 	g.Go(func() error { return refresher.Run(gctx) })
+	if hooks != nil && hooks.started != nil {
+		hooks.started(st, srv.Addr())
+	}
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+func chainObserver(o ingest.Observer, hooks *serveHooks) ingest.Observer {
+	if hooks == nil || hooks.observer == nil {
+		return o
+	}
+	return ingest.Observers{o, hooks.observer}
 }
 
 func topicNames(ts []ingest.Topic) []string {

@@ -14,6 +14,8 @@ import (
 // Info says where the demo's files and endpoints are.
 type Info struct {
 	Dir, DB, MetricsURL, Provisioning, Report string
+	// Target is the host:port a local Prometheus scrapes.
+	Target string
 }
 
 // WriteSummary prints MTTA/MTTR per team, the three noisiest alerts and the
@@ -93,8 +95,12 @@ files and endpoints:
   metrics        %s
   grafana        %s   (provisioning tree: point Grafana's paths.provisioning at it)
   fatigue report %s
-  prometheus     scrape_configs: [{job_name: pagerlens, static_configs: [{targets: ['localhost:9464']}]}]
-`, info.DB, info.DB, info.MetricsURL, info.Provisioning, info.Report)
+
+point a local Prometheus at it (prometheus.yml):
+  scrape_configs: [{job_name: pagerlens, scrape_interval: 15s, static_configs: [{targets: ['%s']}]}]
+and a local Grafana at the provisioning tree (grafana.ini: [paths] provisioning = %s/provisioning);
+its data source expects Prometheus on http://localhost:9090.
+`, info.DB, info.DB, info.MetricsURL, info.Provisioning, info.Report, info.Target, info.Provisioning)
 	return nil
 }
 
