@@ -62,6 +62,7 @@ type Config struct {
 	ShiftIncidentLimit int
 	// OnCallShareFlag flags responders on call for more than this share of the window.
 	OnCallShareFlag float64
+	UpdateGapTarget time.Duration // longest status-update gap of a major incident; 0 means DefaultUpdateGapTarget (30 min)
 	// Roster fills in time zones and teams that events lack. May be nil.
 	Roster *Roster
 }

@@ -26,6 +26,7 @@ type Snapshot struct {
 	NoisiestAlerts    []NoisyAlert        `json:"noisiest_alerts"`
 	AlertsPerIncident []AlertsPerIncident `json:"alerts_per_incident"`
 	// More sections (command practice) are added by their files.
+	CommandPractice // incident command practice: command, services, schedules (command.go)
 }
 
 // Stat summarises one duration sample set, in seconds. With no samples,

@@ -23,6 +23,7 @@ const (
 	UIDAlerts   = "pagerlens-alert-quality"
 	UIDOncall   = "pagerlens-oncall-load"
 	UIDPipeline = "pagerlens-pipeline"
+	UIDCommand  = "pagerlens-incident-command"
 )
 
 // Dashboard is one generated dashboard.
@@ -63,7 +64,7 @@ func Build(opts Options) ([]Dashboard, error) {
 		return nil, fmt.Errorf("dashboard options: %w", err)
 	}
 	p := promql{agg: o.Aggregation, replicas: o.ReplicaLabels, windows: o.Windows}
-	defs := []def{overview(p), mttx(p), alertQuality(p, o.TopN), oncallLoad(p, o.TopN), pipeline(p)}
+	defs := []def{overview(p), mttx(p), alertQuality(p, o.TopN), oncallLoad(p, o.TopN), pipeline(p), incidentCommand(p)}
 	out := make([]Dashboard, 0, len(defs))
 	for _, d := range defs {
 		m, err := d.build(o)

@@ -332,6 +332,14 @@ var golden = []struct {
 		"Decode warnings: ops", "Snapshot age: s", "Refresh duration: s", "Refresh errors: ops",
 		"Webhook requests: ops", "Webhook latency p99: s", "Export runs: ops", "Time since last successful export: s",
 	}},
+	{UIDCommand, "pagerlens / Incident command", []string{
+		"Time to commander: s", "Major incidents without a commander: short", "Longest silence between status updates: s",
+		"Major incidents over the update target: percentunit",
+		"Share of incidents by severity: percentunit", "Retrospectives written: percentunit", "Open follow-up actions: short",
+		"Follow-up actions completed: percentunit",
+		"Knowledge concentration by service: Top responder share=percentunit Incidents=short Without owner=short",
+		"Time with nobody on call: s",
+	}},
 }
 
 // describeUnits renders a panel as in golden: its unit, or for a table the
@@ -450,6 +458,8 @@ func TestThresholds(t *testing.T) {
 		{UIDOncall, "Share of window on call", 0.25},
 		{UIDOncall, "Interruptions per 12 h on call", 2},
 		{UIDOncall, "Shifts over the SRE limit", 1},
+		{UIDCommand, "Longest silence between status updates", 1800},
+		{UIDCommand, "Time with nobody on call", 1},
 	}
 	ds := built(t, Options{})
 	for _, tt := range tests {

@@ -55,8 +55,8 @@ func TestWriteProvisioning(t *testing.T) {
 					t.Errorf("%s holds uid %v", e.Name(), m["uid"])
 				}
 			}
-			if len(names) != 5 {
-				t.Errorf("dashboard files %v, want 5 (and no temporary files)", names)
+			if len(names) != len(golden) {
+				t.Errorf("dashboard files %v, want %d (and no temporary files)", names, len(golden))
 			}
 		})
 	}

@@ -164,7 +164,7 @@ func TestPushIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first push: %v", err)
 	}
-	if got := actions(first); got[Created] != 5 || len(first) != 5 {
+	if got := actions(first); got[Created] != len(golden) || len(first) != len(golden) {
 		t.Fatalf("first push: %v", got)
 	}
 	if f.folders[FolderUID] != "Reliability" {
@@ -176,8 +176,8 @@ func TestPushIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second push: %v", err)
 	}
-	if got := actions(second); got[Unchanged] != 5 {
-		t.Errorf("second push: %v, want 5 unchanged", got)
+	if got := actions(second); got[Unchanged] != len(golden) {
+		t.Errorf("second push: %v, want %d unchanged", got, len(golden))
 	}
 	if n := f.countCalls("POST "); n != posts {
 		t.Errorf("second push made %d POSTs", n-posts)
@@ -196,8 +196,8 @@ func TestPushIdempotent(t *testing.T) {
 	if got := actions(third); got[Updated] == 0 {
 		t.Errorf("third push: %v, want updates", got)
 	}
-	if len(f.dashboards) != 5 || len(f.folders) != 1 {
-		t.Errorf("%d dashboards, %d folders; want 5 and 1", len(f.dashboards), len(f.folders))
+	if len(f.dashboards) != len(golden) || len(f.folders) != 1 {
+		t.Errorf("%d dashboards, %d folders; want %d and 1", len(f.dashboards), len(f.folders), len(golden))
 	}
 }
 
@@ -267,8 +267,8 @@ func TestPushRetriesTransient(t *testing.T) {
 	if err != nil {
 		t.Fatalf("push: %v", err)
 	}
-	if len(rs) != 5 {
-		t.Errorf("%d results", len(rs))
+	if len(rs) != len(golden) {
+		t.Errorf("%d results, want %d", len(rs), len(golden))
 	}
 }
 

@@ -27,7 +27,7 @@ type Options struct {
 	// means analytics' default weights. Pass analytics.Config's weights so
 	// that folded and unfolded scores agree.
 	FatigueWeights analytics.FatigueWeights
-	// Disabled names areas ("incidents", "alerts", "oncall") not to export.
+	// Disabled names areas ("incidents", "alerts", "oncall", "command") not to export.
 	Disabled []string
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger

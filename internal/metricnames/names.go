@@ -35,7 +35,8 @@ const (
 	LabelPartition = "partition"
 	LabelOutcome   = "outcome"
 	LabelReason    = "reason"
-	LabelJob       = "job"
+	LabelJob       = "job"    // Prometheus's target label: no pagerlens family carries it
+	LabelExport    = "export" // a scheduled export's config name, on the export self-metrics
 	LabelSource    = "source"
 	LabelCode      = "code"
 	// LabelQuantile and LabelLe are added by the summary and histogram
@@ -208,13 +209,13 @@ var All = []Family{
 	// Incident command practice.
 	{IncidentsWithoutCommander, Gauge, ls(commandLabels...), "Major incidents of the window that never had an incident commander assigned."},
 	{IncidentTimeToCommanderSeconds, Summary, ls(commandLabels...), "Time from trigger to the first commander role assignment of incidents of the window; mean = _sum / _count."},
-	{IncidentStatusUpdateMaxGapSeconds, Summary, ls(commandLabels...), "Per incident of the window, the longest gap between trigger, status updates and resolve; mean = _sum / _count."},
+	{IncidentStatusUpdateMaxGapSeconds, Summary, ls(commandLabels...), "Per resolved incident of the window, the longest gap between trigger, status updates and resolve; mean = _sum / _count."},
 	{IncidentsUpdateGapOverTarget, Gauge, ls(commandLabels...), "Incidents of the window whose longest status-update gap exceeds the target (30 minutes for major incidents, configurable)."},
-	{RetrospectivesCompleted, Gauge, ls(commandLabels...), "Major incidents of the window with a completed retrospective."},
-	{ActionItemsOpen, Gauge, ls(commandLabels...), "Follow-up action items created for incidents of the window and not completed."},
-	{ActionItemsCompleted, Gauge, ls(commandLabels...), "Follow-up action items created for incidents of the window and completed."},
-	{ScheduleUncoveredSeconds, Gauge, ls(LabelTeam, LabelSchedule, LabelWindow), "Time of the window in which the schedule had nobody on call."},
-	{ServiceTopResponderShare, Gauge, ls(LabelTeam, LabelService, LabelWindow), "Share (0-1) of the service's incidents acknowledged by its most frequent responder; above 0.8 with 5 or more incidents is a single point of failure."},
+	{RetrospectivesCompleted, Gauge, ls(commandLabels...), "Major incidents of the window with a completed retrospective (the share divides by pagerlens_incidents_major)."},
+	{ActionItemsOpen, Gauge, ls(commandLabels...), "Follow-up action items of the incidents of the window not completed by now."},
+	{ActionItemsCompleted, Gauge, ls(commandLabels...), "Follow-up action items of the incidents of the window completed by now."},
+	{ScheduleUncoveredSeconds, Gauge, ls(LabelTeam, LabelSchedule, LabelWindow), "Time of the window (from the schedule's first shift, if later) in which the schedule had nobody on call, from shift events."},
+	{ServiceTopResponderShare, Gauge, ls(LabelTeam, LabelService, LabelWindow), "Share (0-1) of the service's acknowledged incidents of the window acknowledged by its most frequent responder; above 0.8 with 5 or more acknowledged incidents is a single point of failure."},
 	{IncidentsWithoutOwner, Gauge, ls(LabelTeam, LabelService, LabelWindow), "Incidents of the window with no team or no service (the missing label is empty)."},
 
 	// Pipeline self-metrics.
@@ -226,8 +227,11 @@ var All = []Family{
 	{AnalyticsRefreshDurationSeconds, Gauge, nil, "Duration of the last analytics snapshot refresh."},
 	{AnalyticsLastRefreshTimestampSeconds, Gauge, nil, "Unix time of the last successful analytics snapshot refresh."},
 	{AnalyticsRefreshErrorsTotal, Counter, nil, "Failed analytics refreshes; the last good snapshot keeps being served."},
-	{ExportRunsTotal, Counter, ls(LabelJob, LabelOutcome), "Scheduled export runs, by job and outcome."},
-	{ExportLastSuccessTimestampSeconds, Gauge, ls(LabelJob), "Unix time of the export job's last successful run."},
+	// The export label was "job" until issue 7: that clashes with the
+	// scrape target's job label (Prometheus renames ours exported_job
+	// unless honor_labels is set), so it is "export".
+	{ExportRunsTotal, Counter, ls(LabelExport, LabelOutcome), "Scheduled export runs, by export and outcome (success, failure)."},
+	{ExportLastSuccessTimestampSeconds, Gauge, ls(LabelExport), "Unix time of the scheduled export's last successful run."},
 	{WebhookRequestsTotal, Counter, ls(LabelSource, LabelCode), "Webhook requests received, by source and HTTP status code."},
 	{WebhookRequestDurationSeconds, Histogram, ls(LabelSource), "Duration of webhook requests, by source, until the events are durable."},
 }
