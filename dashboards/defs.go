@@ -404,16 +404,13 @@ func pipeline(p promql) def {
 				},
 				{
 					kind: kindTimeseries, title: "Export runs", unit: unitRate, w: 8, h: 8,
-					// Prometheus renames an exported "job" label to
-					// "exported_job" (the target's job wins) unless the
-					// scrape sets honor_labels; group by both so either works.
-					description: "Scheduled export runs per second by job and outcome; a failed job is retried at the next tick.",
-					targets:     []target{{expr: p.rate(mn.ExportRunsTotal, "exported_job", mn.LabelJob, mn.LabelOutcome), legend: "{{exported_job}} {{outcome}}"}},
+					description: "Scheduled export runs per second by export and outcome; a failed export is retried at the next tick.",
+					targets:     []target{{expr: p.rate(mn.ExportRunsTotal, mn.LabelExport, mn.LabelOutcome), legend: "{{export}} {{outcome}}"}},
 				},
 				{
 					kind: kindBarGauge, title: "Time since last successful export", unit: unitSeconds, w: 24, h: 6,
-					description: "Per export job, the time since its last successful run.",
-					targets:     []target{{expr: by("max", []string{"exported_job", mn.LabelJob}, fmt.Sprintf("time() - %s", mn.ExportLastSuccessTimestampSeconds)), legend: "{{exported_job}}"}},
+					description: "Per scheduled export, the time since its last successful run.",
+					targets:     []target{{expr: by("max", []string{mn.LabelExport}, fmt.Sprintf("time() - %s", mn.ExportLastSuccessTimestampSeconds)), legend: "{{export}}"}},
 				},
 			}},
 		},

@@ -14,6 +14,8 @@ func subcommands() []*cobra.Command {
 		newSQLCmd(),
 		newBackupCmd(),
 		newMetricsCmd(),
+		newReportCmd(),
+		newExportCmd(),
 		newRebuildCmd(),
 		newSynthCmd(),
 		newDemoCmd(),

@@ -2,34 +2,38 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/exporters/report"
 	"github.com/pagerlens/pagerlens/store"
 )
 
-// writeDemoReport writes the demo's fatigue report. Until the report
-// package lands it is the on-call section of the snapshot as JSON.
+// writeDemoReport writes the demo's 30-day pager-fatigue report as one
+// self-contained HTML file.
 func writeDemoReport(ctx context.Context, st *store.Store, dir string) (string, error) {
-	snap, err := analytics.Compute(ctx, st, analytics.DefaultConfig(time.Now()))
+	w, err := analytics.ParseWindow("30d")
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, "fatigue-report.json")
-	b, err := json.MarshalIndent(struct {
-		Now        time.Time                 `json:"now"`
-		Responders []analytics.ResponderLoad `json:"responders"`
-		Teams      []analytics.TeamLoad      `json:"teams"`
-	}{snap.Now, snap.Responders, snap.Teams}, "", "  ")
+	r, err := report.Build(ctx, st, report.Options{Config: analytics.DefaultConfig(time.Now()), Window: w})
 	if err != nil {
 		return "", fmt.Errorf("fatigue report: %w", err)
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	path := filepath.Join(dir, "fatigue-report.html")
+	f, err := os.Create(path)
+	if err != nil {
 		return "", fmt.Errorf("fatigue report: %w", err)
+	}
+	if err := r.Write(f, report.HTML); err != nil {
+		f.Close()
+		return "", fmt.Errorf("fatigue report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("fatigue report %s: %w", path, err)
 	}
 	return path, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/exporters/export"
 	promexp "github.com/pagerlens/pagerlens/exporters/prometheus"
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/ingest/decode"
@@ -185,6 +186,10 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	if err != nil {
 		return exitError{code: 2, err: err}
 	}
+	exports, err := newExports(cfg.Exports, st, metrics, log)
+	if err != nil {
+		return exitError{code: 2, err: err}
+	}
 	lim := event.DefaultLimits()
 	applyLimits(&lim, cfg.Limits)
 	var consumer *ingest.Consumer
@@ -241,6 +246,7 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 		g.Go(func() error { return consumer.Run(gctx) })
 	}
 	g.Go(func() error { return refresher.Run(gctx) })
+	g.Go(func() error { return exports.Run(gctx) })
 	if hooks != nil && hooks.started != nil {
 		hooks.started(st, srv.Addr())
 	}
@@ -304,6 +310,23 @@ func newExporter(st *store.Store, c config.Prometheus, log *slog.Logger) (*prome
 		Interval: time.Duration(c.RefreshInterval), Logger: log.With("component", "refresher"),
 	})
 	return reg, ref, nil
+}
+
+// newExports builds the export scheduler (docs/reports.md) on serve's own
+// store: the DuckDB file is locked to this process, so exports cannot open
+// it separately. Its counters go on the /metrics registry.
+func newExports(jobs []export.Job, st *store.Store, metrics *promexp.Registry, log *slog.Logger) (*export.Scheduler, error) {
+	s, err := export.New(export.Options{Jobs: jobs, Store: st, Analytics: analytics.DefaultConfig(time.Now()),
+		Logger: log.With("component", "exports")})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range s.Collectors() {
+		if err := metrics.Self.Register(c); err != nil {
+			return nil, fmt.Errorf("exports: register metrics: %w", err)
+		}
+	}
+	return s, nil
 }
 
 // newWebhooks builds the webhook intake (docs/webhooks.md) with its

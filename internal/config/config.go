@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pagerlens/pagerlens/exporters/export"
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/ingest/webhook"
@@ -37,6 +38,10 @@ type Config struct {
 	// Webhooks configures the webhook intake, POST /webhooks/<source>
 	// (docs/webhooks.md); only the sources listed are mounted.
 	Webhooks webhook.Config `yaml:"webhooks"`
+	// Exports are the scheduled metric exports to files (docs/reports.md):
+	// each with a cron schedule, what, window, format, dir, file name
+	// pattern and retention. Checked when serve starts.
+	Exports []export.Job `yaml:"exports"`
 }
 
 // Prometheus configures the /metrics exporter.

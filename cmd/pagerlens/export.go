@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pagerlens/pagerlens/exporters/export"
+)
+
+func newExportCmd() *cobra.Command {
+	var db, what, format, out, window, now, roster, team, filename string
+	cmd := &cobra.Command{
+		Use:   "export --db FILE --what WHAT --format FORMAT --out DIR",
+		Short: "Run one metric export by hand (what serve's scheduled exports write)",
+		Long: `export opens the DuckDB file read-only and writes one export into --out, exactly
+as a scheduled export of serve's config would (docs/reports.md): the file is
+named by --filename (default {what}-{window}-{date}.{ext}) and written
+atomically; nothing is pruned.
+
+--what: mttx, alert_quality, oncall_load (the snapshot rows of the window,
+flat), incidents (the incident timeline rows triggered in the window) or
+fatigue_report. --format: csv, parquet or jsonl; a fatigue_report is html,
+md or json.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd); err != nil {
+				return err
+			}
+			cfg, _, err := analyticsFlags(now, window, roster)
+			if err != nil {
+				return err
+			}
+			job := export.Job{Name: what, What: export.What(what), Format: format, Window: window,
+				Team: team, Dir: out, Filename: filename, Retention: -1}
+			if err := job.Validate(); err != nil {
+				return usageErrorf("%v", err)
+			}
+			st, err := openReadOnly(cmd, db)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			res, err := export.Run(cmd.Context(), st, job, cfg.Now, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), res.Path)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	f.StringVar(&what, "what", "", "mttx, alert_quality, oncall_load, incidents or fatigue_report")
+	f.StringVar(&format, "format", "csv", "csv, parquet or jsonl (fatigue_report: html, md or json)")
+	f.StringVar(&out, "out", ".", "directory to write the file in")
+	f.StringVar(&window, "window", "30d", "the window ending at --now")
+	f.StringVar(&now, "now", "", "end of the window, RFC 3339 (default: the current time)")
+	f.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours)")
+	f.StringVar(&team, "team", "", "fatigue_report only: one team")
+	f.StringVar(&filename, "filename", export.DefaultFilename, "file name pattern: {name} {what} {window} {date} {time} {ext}")
+	return cmd
+}

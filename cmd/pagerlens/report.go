@@ -1,0 +1,155 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/exporters/report"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+func newReportCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Write reports (pager fatigue) from the store",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newReportFatigueCmd())
+	return cmd
+}
+
+func newReportFatigueCmd() *cobra.Command {
+	var db, team, window, now, roster, format, out string
+	cmd := &cobra.Command{
+		Use:   "fatigue --db FILE --format html|md|json --out FILE",
+		Short: "Write the pager-fatigue report: load per team and responder, when pages land, the trend, the noisiest alerts",
+		Long: `fatigue opens the DuckDB file read-only and writes the pager-fatigue report
+(docs/reports.md) for one window ending at --now: per team and responder the
+interruptions by period, nights interrupted, fatigue score, on-call share,
+engaged time, shifts over the limit and the team's load balance; a local
+hour × weekday heat map; the week-by-week trend; and the noisiest alerts with
+a recommendation each. html is one self-contained file (no network), md suits
+a chat post or a ticket, json carries the same data. --out - writes to stdout.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd); err != nil {
+				return err
+			}
+			f, err := report.ParseFormat(format)
+			if err != nil {
+				return usageErrorf("--format: %v", err)
+			}
+			if out == "" {
+				return usageErrorf("--out: give a file (or - for stdout)")
+			}
+			cfg, w, err := analyticsFlags(now, window, roster)
+			if err != nil {
+				return err
+			}
+			st, err := openReadOnly(cmd, db)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			r, err := report.Build(cmd.Context(), st, report.Options{Config: cfg, Window: w, Team: team})
+			if err != nil {
+				return err
+			}
+			if team != "" && len(r.Teams) == 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "pagerlens: no team %q has interruptions or noisy alerts in the window\n", team)
+			}
+			if out == "-" {
+				return r.Write(cmd.OutOrStdout(), f)
+			}
+			if err := writeFileAtomic(out, func(fh *os.File) error { return r.Write(fh, f) }); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "wrote", out)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	fl.StringVar(&team, "team", "", "report only this team (default: every team)")
+	fl.StringVar(&window, "window", "30d", "the window ending at --now (7d, 30d, 12h, …)")
+	fl.StringVar(&now, "now", "", "end of the window, RFC 3339 (default: the current time)")
+	fl.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours)")
+	fl.StringVar(&format, "format", "html", "html, md or json")
+	fl.StringVarP(&out, "out", "o", "", "output file, or - for stdout")
+	return cmd
+}
+
+// analyticsFlags reads the --now, --window and --roster flags shared by
+// report and export into an analytics config.
+func analyticsFlags(now, window, roster string) (analytics.Config, analytics.Window, error) {
+	cfg := analytics.DefaultConfig(time.Now())
+	if now != "" {
+		t, err := time.Parse(time.RFC3339, now)
+		if err != nil {
+			return cfg, analytics.Window{}, usageErrorf("--now %q: want an RFC 3339 time such as 2026-03-09T00:00:00Z", now)
+		}
+		cfg.Now = t.UTC()
+	}
+	w, err := analytics.ParseWindow(window)
+	if err != nil {
+		return cfg, w, usageErrorf("--window: %v", err)
+	}
+	cfg.Windows = []analytics.Window{w}
+	if roster != "" {
+		r, err := analytics.LoadRoster(roster)
+		if err != nil {
+			return cfg, w, err
+		}
+		cfg.Roster = r
+	}
+	return cfg, w, nil
+}
+
+// openReadOnly opens an existing store read-only with analytics attached.
+func openReadOnly(cmd *cobra.Command, db string) (*store.Store, error) {
+	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no store at %s: ingest events first (pagerlens ingest --db %s FILE) or point --db at one", db, db)
+	}
+	st, err := store.Open(cmd.Context(), db, store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := analytics.Attach(cmd.Context(), st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// writeFileAtomic writes path through a temp file in its directory and a
+// rename, so a failed render never leaves half a report behind.
+func writeFileAtomic(path string, fill func(*os.File) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	if err := fill(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	// CreateTemp makes the file 0600; a report is meant to be shared.
+	_ = os.Chmod(tmp, 0o644)
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

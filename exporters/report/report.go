@@ -1,0 +1,376 @@
+// Package report builds the pager-fatigue report (docs/reports.md): per team
+// and responder, how often people were interrupted, when, how evenly, and
+// which alerts cause the noise, with a plain recommendation for each.
+//
+// The report computes no metric of its own: every figure comes from an
+// analytics.Snapshot and analytics.InterruptionHeatmap. It only selects,
+// groups, sums per team (the heat map and trend are per responder in
+// analytics) and words them. Its JSON encoding is the Report struct; the
+// Markdown and HTML renderings are views of the same struct.
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+// Options select what a report covers.
+type Options struct {
+	// Config carries Now, the roster and every threshold; its Windows are
+	// replaced by Window.
+	Config analytics.Config
+	// Window is the one window the report covers, ending at Config.Now.
+	Window analytics.Window
+	// Team limits the report to one team; "" reports every team.
+	Team string
+}
+
+// Report is the pager-fatigue report. Its JSON encoding is the report's
+// machine format: field names are fixed, fields may be added.
+type Report struct {
+	Now    time.Time `json:"now"`
+	From   time.Time `json:"from"` // Now − window: the window is (From, Now]
+	Window string    `json:"window"`
+	// TeamFilter is the --team the report was limited to, if any.
+	TeamFilter string   `json:"team_filter,omitempty"`
+	Settings   Settings `json:"settings"`
+	Teams      []Team   `json:"teams"`
+}
+
+// Settings are the thresholds the figures and the recommendations used, so
+// that a reader of the report can tell what "over the limit" meant.
+type Settings struct {
+	FatigueWeights        Weights `json:"fatigue_weights"`
+	ShiftIncidentLimit    int     `json:"shift_incident_limit"`
+	OnCallShareFlag       float64 `json:"oncall_share_flag"`
+	TransientAfterSeconds float64 `json:"transient_after_seconds"`
+	FlapCount             int     `json:"flap_count"`
+	FlapWithinSeconds     float64 `json:"flap_within_seconds"`
+	NoisiestAlerts        int     `json:"noisiest_alerts"`
+	BusinessHours         string  `json:"business_hours"` // "08-18"
+	SleepHours            string  `json:"sleep_hours"`    // "22-08"
+}
+
+// Weights are the fatigue score weights per period.
+type Weights struct {
+	Business float64 `json:"business"`
+	OffHours float64 `json:"off_hours"`
+	Sleep    float64 `json:"sleep"`
+}
+
+// Team is one team's part of the report.
+type Team struct {
+	Team       string      `json:"team"` // "" when neither events nor roster name one
+	Summary    TeamSummary `json:"summary"`
+	Findings   []string    `json:"findings"`
+	Responders []Responder `json:"responders"`
+	Heatmap    Heatmap     `json:"heatmap"`
+	Trend      []Week      `json:"trend"`
+	Noisiest   []Alert     `json:"noisiest_alerts"`
+}
+
+// TeamSummary is analytics.TeamLoad for the report's window.
+type TeamSummary struct {
+	Interruptions         analytics.Interruptions `json:"interruptions"`
+	InterruptionsTotal    int64                   `json:"interruptions_total"`
+	Responders            int64                   `json:"responders"`
+	NightsInterrupted     int64                   `json:"nights_interrupted"`
+	IncidentsAcknowledged int64                   `json:"incidents_acknowledged"`
+	EngagedSeconds        float64                 `json:"engaged_seconds"`
+	OnCallSeconds         float64                 `json:"oncall_seconds"`
+	ShiftsOverLimit       int64                   `json:"shifts_over_limit"`
+	FatigueScore          float64                 `json:"fatigue_score"`
+	Gini                  float64                 `json:"gini"`
+	MaxOverMedian         *float64                `json:"max_over_median"`
+}
+
+// Responder is one responder's row, from analytics.ResponderLoad.
+type Responder struct {
+	Responder             string                  `json:"responder"`
+	Timezone              string                  `json:"timezone"`
+	Interruptions         analytics.Interruptions `json:"interruptions"`
+	InterruptionsTotal    int64                   `json:"interruptions_total"`
+	NightsInterrupted     int64                   `json:"nights_interrupted"`
+	FatigueScore          float64                 `json:"fatigue_score"`
+	OnCallShare           float64                 `json:"oncall_share"`
+	OnCallShareFlagged    bool                    `json:"oncall_share_flagged"`
+	OnCallSeconds         float64                 `json:"oncall_seconds"`
+	EngagedSeconds        float64                 `json:"engaged_seconds"`
+	IncidentsAcknowledged int64                   `json:"incidents_acknowledged"`
+	ShiftsOverLimit       int64                   `json:"shifts_over_limit"`
+	InterruptionsPer12h   *float64                `json:"interruptions_per_12h"`
+}
+
+// Heatmap is a team's interruptions by local weekday and hour: Counts[d][h]
+// with d = 0 Monday … 6 Sunday and h = 0 … 23, each page placed in its
+// responder's time zone.
+type Heatmap struct {
+	Counts [7][24]int64 `json:"counts"`
+	Max    int64        `json:"max"`
+}
+
+// Week is one point of a team's week-by-week trend: the interruptions in
+// the local ISO week starting on Start (a Monday). Weeks without any are
+// included as zeros so the trend has no gaps.
+type Week struct {
+	Start         string                  `json:"start"` // 2006-01-02
+	Interruptions analytics.Interruptions `json:"interruptions"`
+	Total         int64                   `json:"total"`
+}
+
+// Alert is one of a team's noisiest alerts with the figures behind its
+// recommendation.
+type Alert struct {
+	Service      string  `json:"service"`
+	AlertName    string  `json:"alertname"`
+	Alerts       int64   `json:"alerts"`
+	Actionable   int64   `json:"actionable"`
+	Acknowledged int64   `json:"acknowledged"`
+	Transient    int64   `json:"transient"`
+	AutoResolved int64   `json:"auto_resolved"`
+	OffHours     int64   `json:"off_hours"`
+	SleepHours   int64   `json:"sleep_hours"`
+	FlappingKeys int64   `json:"flapping_keys"`
+	Score        float64 `json:"score"` // alerts − actionable, as analytics ranks them
+	// Rule is the ID of the recommendation rule that matched (rules.go).
+	Rule           string `json:"rule"`
+	Recommendation string `json:"recommendation"`
+}
+
+// allNoisy is the NoisiestAlerts N used for the snapshot: the report takes
+// the top N per team from analytics' global ranking, so it needs all of it.
+const allNoisy = math.MaxInt32
+
+// Build computes the snapshot and heat map for o from st and assembles the
+// report.
+func Build(ctx context.Context, st *store.Store, o Options) (*Report, error) {
+	cfg := o.Config
+	cfg.Windows = []analytics.Window{o.Window}
+	cfg.NoisiestAlerts = allNoisy
+	snap, err := analytics.Compute(ctx, st, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	hm, err := analytics.InterruptionHeatmap(ctx, st.DB(), cfg, o.Window, o.Team)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return New(snap, hm, o), nil
+}
+
+// New assembles the report from a snapshot that covers o.Window and the
+// heat map of that window. The snapshot's NoisiestAlerts should be computed
+// with a large N (Build does): the report keeps o.Config.NoisiestAlerts per
+// team.
+func New(snap *analytics.Snapshot, hm *analytics.Heatmap, o Options) *Report {
+	c := o.Config
+	w := o.Window.Name
+	r := &Report{
+		Now:        snap.Now.UTC(),
+		From:       snap.Now.UTC().Add(-o.Window.Duration),
+		Window:     w,
+		TeamFilter: o.Team,
+		Settings: Settings{
+			FatigueWeights:        Weights{c.FatigueWeights.Business, c.FatigueWeights.OffHours, c.FatigueWeights.Sleep},
+			ShiftIncidentLimit:    c.ShiftIncidentLimit,
+			OnCallShareFlag:       c.OnCallShareFlag,
+			TransientAfterSeconds: c.TransientAfter.Seconds(),
+			FlapCount:             c.FlapCount,
+			FlapWithinSeconds:     c.FlapWithin.Seconds(),
+			NoisiestAlerts:        c.NoisiestAlerts,
+			BusinessHours:         fmt.Sprintf("%02d-%02d", c.Hours.BusinessStart, c.Hours.BusinessEnd),
+			SleepHours:            fmt.Sprintf("%02d-%02d", c.Hours.SleepStart, c.Hours.SleepEnd),
+		},
+		Teams: []Team{},
+	}
+	want := func(team string) bool { return o.Team == "" || team == o.Team }
+
+	teams := map[string]*Team{}
+	var order []string
+	get := func(name string) *Team {
+		if t, ok := teams[name]; ok {
+			return t
+		}
+		t := &Team{Team: name, Findings: []string{}, Responders: []Responder{}, Trend: []Week{}, Noisiest: []Alert{}}
+		teams[name] = t
+		order = append(order, name)
+		return t
+	}
+
+	for _, tl := range snap.Teams {
+		if tl.Window != w || !want(tl.Team) {
+			continue
+		}
+		get(tl.Team).Summary = TeamSummary{
+			Interruptions: tl.InterruptionsByPeriod, InterruptionsTotal: tl.Interruptions,
+			Responders: tl.Responders, NightsInterrupted: tl.NightsInterrupted,
+			IncidentsAcknowledged: tl.IncidentsAcknowledged, EngagedSeconds: tl.EngagedSeconds,
+			OnCallSeconds: tl.OnCallSeconds, ShiftsOverLimit: tl.ShiftsOverLimit,
+			FatigueScore: tl.FatigueScore, Gini: tl.Gini, MaxOverMedian: tl.MaxOverMedian,
+		}
+	}
+	for _, rl := range snap.Responders {
+		if rl.Window != w || !want(rl.Team) {
+			continue
+		}
+		t := get(rl.Team)
+		t.Responders = append(t.Responders, Responder{
+			Responder: rl.Responder, Timezone: rl.Timezone,
+			Interruptions: rl.Interruptions, InterruptionsTotal: rl.InterruptionsTotal,
+			NightsInterrupted: rl.NightsInterrupted, FatigueScore: rl.FatigueScore,
+			OnCallShare: rl.OnCallShare, OnCallShareFlagged: rl.OnCallShareFlagged,
+			OnCallSeconds: rl.OnCallSeconds, EngagedSeconds: rl.EngagedSeconds,
+			IncidentsAcknowledged: rl.IncidentsAcknowledged, ShiftsOverLimit: rl.ShiftsOverLimit,
+			InterruptionsPer12h: rl.InterruptionsPer12h,
+		})
+	}
+
+	// The noisiest alerts: analytics' ranking, top N per team, joined to
+	// the alert rows for the figures the rules read.
+	type akey struct{ team, service, name string }
+	stats := map[akey]analytics.AlertStats{}
+	for _, a := range snap.Alerts {
+		if a.Window == w {
+			stats[akey{a.Team, a.Service, a.AlertName}] = a
+		}
+	}
+	for _, n := range snap.NoisiestAlerts {
+		if n.Window != w || !want(n.Team) {
+			continue
+		}
+		t := get(n.Team)
+		if len(t.Noisiest) >= c.NoisiestAlerts {
+			continue
+		}
+		s := stats[akey{n.Team, n.Service, n.AlertName}]
+		a := Alert{
+			Service: n.Service, AlertName: n.AlertName, Alerts: n.Alerts, Actionable: n.Actionable,
+			Acknowledged: s.Acknowledged, Transient: s.Transient, AutoResolved: s.AutoResolved,
+			OffHours: s.OffHours, SleepHours: s.SleepHours, FlappingKeys: s.FlappingKeys, Score: n.Score,
+		}
+		a.Rule, a.Recommendation = Recommend(a, r.Settings)
+		t.Noisiest = append(t.Noisiest, a)
+	}
+
+	if hm != nil {
+		for _, cell := range hm.Cells {
+			if !want(cell.Team) || cell.Weekday < 1 || cell.Weekday > 7 || cell.Hour < 0 || cell.Hour > 23 {
+				continue
+			}
+			h := &get(cell.Team).Heatmap
+			h.Counts[cell.Weekday-1][cell.Hour] += cell.Interruptions
+		}
+		weeks := map[string]map[string]analytics.Interruptions{}
+		for _, wl := range hm.Weeks {
+			if !want(wl.Team) {
+				continue
+			}
+			get(wl.Team)
+			if weeks[wl.Team] == nil {
+				weeks[wl.Team] = map[string]analytics.Interruptions{}
+			}
+			k := wl.Week.Format(time.DateOnly)
+			v := weeks[wl.Team][k]
+			v.Business += wl.Interruptions.Business
+			v.OffHours += wl.Interruptions.OffHours
+			v.Sleep += wl.Interruptions.Sleep
+			weeks[wl.Team][k] = v
+		}
+		for name, t := range teams {
+			t.Trend = trend(r.From, r.Now, weeks[name])
+		}
+	}
+
+	sort.Strings(order)
+	for _, name := range order {
+		t := teams[name]
+		for d := range t.Heatmap.Counts {
+			for _, n := range t.Heatmap.Counts[d] {
+				t.Heatmap.Max = max(t.Heatmap.Max, n)
+			}
+		}
+		// Most fatigued first: the report is read to find who needs relief.
+		sort.SliceStable(t.Responders, func(i, j int) bool {
+			a, b := t.Responders[i], t.Responders[j]
+			if a.FatigueScore != b.FatigueScore {
+				return a.FatigueScore > b.FatigueScore
+			}
+			return a.Responder < b.Responder
+		})
+		t.Findings = findings(t, r.Settings)
+		r.Teams = append(r.Teams, *t)
+	}
+	return r
+}
+
+// trend lays the weekly sums on consecutive Mondays from the week of from to
+// the week of now (widened to any week the data names: a responder east of
+// UTC can start the window on the previous local date).
+func trend(from, now time.Time, byWeek map[string]analytics.Interruptions) []Week {
+	// The window is (from, now]: a week that would start exactly at now
+	// holds at most that instant, so it is shown only if the data has it.
+	first, last := monday(from), monday(now.Add(-time.Nanosecond))
+	for k := range byWeek {
+		if d, err := time.Parse(time.DateOnly, k); err == nil {
+			if d.Before(first) {
+				first = d
+			}
+			if d.After(last) {
+				last = d
+			}
+		}
+	}
+	out := []Week{}
+	for d := first; !d.After(last); d = d.AddDate(0, 0, 7) {
+		k := d.Format(time.DateOnly)
+		v := byWeek[k]
+		out = append(out, Week{Start: k, Interruptions: v, Total: v.Total()})
+	}
+	return out
+}
+
+// monday is the UTC midnight of the Monday on or before t's UTC date.
+func monday(t time.Time) time.Time {
+	t = t.UTC()
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	back := (int(d.Weekday()) + 6) % 7 // Monday 0 … Sunday 6
+	return d.AddDate(0, 0, -back)
+}
+
+// findings words what a lead should look at first in a team, in a fixed
+// order: on-call share over the flag, shifts over the limit, uneven load.
+func findings(t *Team, s Settings) []string {
+	out := []string{}
+	for _, r := range t.Responders {
+		if r.OnCallShareFlagged {
+			out = append(out, fmt.Sprintf("%s was on call %s of the window (flag: over %s).", r.Responder, pct(r.OnCallShare), pct(s.OnCallShareFlag)))
+		}
+	}
+	for _, r := range t.Responders {
+		if r.ShiftsOverLimit > 0 {
+			out = append(out, fmt.Sprintf("%s had %d shift(s) with more than %d incidents in 12 hours.", r.Responder, r.ShiftsOverLimit, s.ShiftIncidentLimit))
+		}
+	}
+	if t.Summary.Gini >= unevenGini && t.Summary.Responders >= 2 {
+		msg := fmt.Sprintf("Load is uneven: Gini %.2f", t.Summary.Gini)
+		if m := t.Summary.MaxOverMedian; m != nil {
+			msg += fmt.Sprintf("; the busiest responder took %.1f× the median", *m)
+		}
+		out = append(out, msg+".")
+	}
+	return out
+}
+
+// unevenGini is where the report calls a team's load uneven: 0.4 is where a
+// team of four reads as "two people take most pages" (0, 1, 4, 5 interruptions give
+// 0.45).
+const unevenGini = 0.4
+
+// pct formats a 0–1 share as a whole percentage.
+func pct(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }

@@ -1,0 +1,287 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/exporters/report"
+	"github.com/pagerlens/pagerlens/internal/synth"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// fixedNow ends the synthetic stream; the report window ends there too.
+var fixedNow = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
+
+// synthStore stores a small, fixed synthetic world: 2 teams of 3
+// responders, 5 weeks ending at fixedNow. synth pins the stream by its seed.
+func synthStore(tb testing.TB) *store.Store {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(tb.TempDir(), "r.duckdb"), store.DefaultOptions())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := analytics.Attach(ctx, s); err != nil {
+		tb.Fatal(err)
+	}
+	var rows []store.Row
+	cfg := synth.Config{Seed: 7, Teams: 2, ServicesPerTeam: 2, RespondersPerTeam: 3, RulesPerService: 2, Days: 35, End: fixedNow}
+	if err := synth.Generate(cfg, func(e event.Event) error {
+		rows = append(rows, store.Row{Event: e, Topic: "synth", Offset: int64(len(rows))})
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := s.WriteBatch(ctx, store.Batch{Rows: rows}); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func build(tb testing.TB, s *store.Store, team string) *report.Report {
+	tb.Helper()
+	w, err := analytics.ParseWindow("30d")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r, err := report.Build(context.Background(), s, report.Options{Config: analytics.DefaultConfig(fixedNow), Window: w, Team: team})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func render(tb testing.TB, r *report.Report, f report.Format) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	if err := r.Write(&b, f); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; run go test ./exporters/report/ -update and review the diff\n--- got (first 2000 bytes):\n%.2000s", name, got)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	s := synthStore(t)
+	for _, tc := range []struct {
+		name, team string
+		format     report.Format
+	}{
+		{"fatigue.json", "", report.JSON},
+		{"fatigue.md", "", report.Markdown},
+		{"fatigue-team.md", "search", report.Markdown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			golden(t, tc.name, render(t, build(t, s, tc.team), tc.format))
+		})
+	}
+}
+
+// The JSON is the Report struct: it decodes back and carries the sections.
+func TestJSONShape(t *testing.T) {
+	r := build(t, synthStore(t), "")
+	var back report.Report
+	if err := json.Unmarshal(render(t, r, report.JSON), &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Teams) != 2 {
+		t.Fatalf("teams: %d, want 2", len(back.Teams))
+	}
+	for _, tm := range back.Teams {
+		var heat int64
+		for _, row := range tm.Heatmap.Counts {
+			for _, n := range row {
+				heat += n
+			}
+		}
+		var weeks int64
+		for _, w := range tm.Trend {
+			weeks += w.Total
+		}
+		// The heat map, the trend and the summary count the same
+		// interruptions three ways.
+		if heat != tm.Summary.InterruptionsTotal || weeks != tm.Summary.InterruptionsTotal {
+			t.Errorf("%s: heat map %d, trend %d, summary %d", tm.Team, heat, weeks, tm.Summary.InterruptionsTotal)
+		}
+		if len(tm.Responders) == 0 || len(tm.Trend) < 5 {
+			t.Errorf("%s: %d responders, %d weeks", tm.Team, len(tm.Responders), len(tm.Trend))
+		}
+		for _, a := range tm.Noisiest {
+			if a.Rule == "" || a.Recommendation == "" {
+				t.Errorf("%s/%s: no recommendation", tm.Team, a.AlertName)
+			}
+		}
+	}
+}
+
+func TestTeamFilter(t *testing.T) {
+	r := build(t, synthStore(t), "search")
+	if len(r.Teams) != 1 || r.Teams[0].Team != "search" {
+		t.Fatalf("teams %+v", r.Teams)
+	}
+}
+
+func TestHTML(t *testing.T) {
+	r := build(t, synthStore(t), "")
+	doc, err := html.Parse(bytes.NewReader(render(t, r, report.HTML)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]int{}
+	teams := 0
+	var viewport, printCSS bool
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			for _, a := range n.Attr {
+				key := strings.ToLower(a.Key)
+				switch {
+				case key == "data-section":
+					sections[a.Val]++
+				case key == "data-team":
+					teams++
+				case key == "name" && a.Val == "viewport":
+					viewport = true
+				}
+				if ext := externalRef(key, a.Val); ext != "" {
+					t.Errorf("<%s %s=%q> references %q", n.Data, a.Key, a.Val, ext)
+				}
+			}
+			switch n.Data {
+			case "script", "link", "iframe", "object", "embed", "img", "image", "use":
+				t.Errorf("element <%s> has no place in the report", n.Data)
+			}
+		}
+		if n.Type == html.TextNode && n.Parent != nil && n.Parent.Data == "style" {
+			if strings.Contains(n.Data, "@media print") {
+				printCSS = true
+			}
+			if ext := externalRef("style", n.Data); ext != "" {
+				t.Errorf("<style> references %q", ext)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	if !viewport || !printCSS {
+		t.Errorf("viewport meta %v, print CSS %v", viewport, printCSS)
+	}
+	if teams != len(r.Teams) {
+		t.Errorf("%d team sections, want %d", teams, len(r.Teams))
+	}
+	for _, s := range []string{"header", "contents", "summary", "responders", "heatmap", "trend", "noisiest", "rules"} {
+		want := len(r.Teams)
+		if s == "header" || s == "contents" || s == "rules" {
+			want = 1
+		}
+		if sections[s] != want {
+			t.Errorf("section %q appears %d times, want %d", s, sections[s], want)
+		}
+	}
+}
+
+// externalRef returns the URL an attribute (or CSS text, key "style")
+// points to outside the document: anything but a fragment (#x) or a data:
+// URI in src/href-like attributes and in CSS url(…), and any http(s) URL
+// anywhere.
+func externalRef(key, val string) string {
+	v := strings.TrimSpace(val)
+	lv := strings.ToLower(v)
+	if strings.Contains(lv, "http://") || strings.Contains(lv, "https://") || strings.Contains(lv, "//") && key != "style" && strings.HasPrefix(lv, "//") {
+		return v
+	}
+	switch key {
+	case "src", "href", "xlink:href", "action", "formaction", "poster", "srcset", "data", "background", "cite":
+		if !strings.HasPrefix(v, "#") && !strings.HasPrefix(lv, "data:") {
+			return v
+		}
+	case "style":
+		for rest := lv; ; {
+			i := strings.Index(rest, "url(")
+			if i < 0 {
+				break
+			}
+			arg := strings.Trim(strings.TrimSpace(rest[i+4:]), `"'`)
+			if !strings.HasPrefix(arg, "#") && !strings.HasPrefix(arg, "data:") {
+				return rest[i:]
+			}
+			rest = rest[i+4:]
+		}
+		if strings.Contains(lv, "@import") {
+			return "@import"
+		}
+	}
+	return ""
+}
+
+// The checker itself must catch what it is there to catch.
+func TestExternalRef(t *testing.T) {
+	for _, tc := range []struct {
+		key, val string
+		ext      bool
+	}{
+		{"href", "#team-0", false},
+		{"href", "https://example.com/", true},
+		{"src", "data:image/png;base64,AAAA", false},
+		{"src", "chart.svg", true},
+		{"href", "//cdn.example.com/x.css", true},
+		{"style", "background: url(data:image/png;base64,AA)", false},
+		{"style", "background: url('img/x.png')", true},
+		{"style", "@import 'x.css';", true},
+		{"xmlns", "http://www.w3.org/2000/svg", true},
+		{"class", "n flag", false},
+	} {
+		if got := externalRef(tc.key, tc.val) != ""; got != tc.ext {
+			t.Errorf("externalRef(%s=%q) = %v, want %v", tc.key, tc.val, got, tc.ext)
+		}
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want report.Format
+		err  bool
+	}{
+		{"html", report.HTML, false}, {"md", report.Markdown, false}, {"markdown", report.Markdown, false},
+		{"JSON", report.JSON, false}, {"pdf", "", true},
+	} {
+		got, err := report.ParseFormat(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseFormat(%q) = %q, %v", tc.in, got, err)
+		}
+	}
+}
