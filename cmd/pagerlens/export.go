@@ -9,7 +9,7 @@ import (
 )
 
 func newExportCmd() *cobra.Command {
-	var db, what, format, out, window, now, roster, team, filename string
+	var db, what, format, out, window, now, roster, configFile, team, filename string
 	cmd := &cobra.Command{
 		Use:   "export --db FILE --what WHAT --format FORMAT --out DIR",
 		Short: "Run one metric export by hand (what serve's scheduled exports write)",
@@ -27,7 +27,7 @@ md or json.`,
 			if err := applyEnv(cmd); err != nil {
 				return err
 			}
-			cfg, _, err := analyticsFlags(now, window, roster)
+			cfg, _, err := analyticsFlags(configFile, now, window, roster)
 			if err != nil {
 				return err
 			}
@@ -56,7 +56,8 @@ md or json.`,
 	f.StringVar(&out, "out", ".", "directory to write the file in")
 	f.StringVar(&window, "window", "30d", "the window ending at --now")
 	f.StringVar(&now, "now", "", "end of the window, RFC 3339 (default: the current time)")
-	f.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours)")
+	f.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours); overrides analytics.roster_file")
+	f.StringVar(&configFile, "config", "", "serve's YAML config: its analytics: section sets the thresholds (docs/metrics.md)")
 	f.StringVar(&team, "team", "", "fatigue_report only: one team")
 	f.StringVar(&filename, "filename", export.DefaultFilename, "file name pattern: {name} {what} {window} {date} {time} {ext}")
 	return cmd

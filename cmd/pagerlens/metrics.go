@@ -19,8 +19,8 @@ import (
 
 func newMetricsCmd() *cobra.Command {
 	var (
-		db, now, format, roster string
-		windows                 []string
+		db, now, format, roster, configFile string
+		windows                             []string
 	)
 	cmd := &cobra.Command{
 		Use:   "metrics --db FILE",
@@ -36,15 +36,16 @@ textfile collector.`,
 			if err := applyEnv(cmd); err != nil {
 				return err
 			}
-			cfg := analytics.DefaultConfig(time.Now())
-			if now != "" {
-				t, err := time.Parse(time.RFC3339, now)
-				if err != nil {
-					return usageErrorf("--now %q: want an RFC 3339 time such as 2026-03-09T00:00:00Z", now)
-				}
-				cfg.Now = t.UTC()
+			if format != "json" && format != "table" && format != "prometheus" {
+				return usageErrorf("--format %q: want json, table or prometheus", format)
 			}
-			if ws := splitList(windows); len(ws) > 0 {
+			cfg, err := loadAnalytics(configFile, now, roster)
+			if err != nil {
+				return err
+			}
+			// --window overrides the config's windows only when given: its
+			// default equals analytics' default, not the config's.
+			if ws := splitList(windows); changed(cmd, "window") && len(ws) > 0 {
 				cfg.Windows = nil
 				for _, s := range ws {
 					w, err := analytics.ParseWindow(s)
@@ -53,16 +54,6 @@ textfile collector.`,
 					}
 					cfg.Windows = append(cfg.Windows, w)
 				}
-			}
-			if format != "json" && format != "table" && format != "prometheus" {
-				return usageErrorf("--format %q: want json, table or prometheus", format)
-			}
-			if roster != "" {
-				r, err := analytics.LoadRoster(roster)
-				if err != nil {
-					return err
-				}
-				cfg.Roster = r
 			}
 			if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("no store at %s: ingest events first (pagerlens ingest --db %s FILE) or point --db at one", db, db)
@@ -96,9 +87,10 @@ textfile collector.`,
 	f := cmd.Flags()
 	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
 	f.StringVar(&now, "now", "", "end of every window, RFC 3339 (default: the current time)")
-	f.StringSliceVar(&windows, "window", []string{"7d", "30d", "90d"}, "windows ending at --now, comma-separated (7d, 12h, …)")
+	f.StringSliceVar(&windows, "window", []string{"7d", "30d", "90d"}, "windows ending at --now, comma-separated (7d, 12h, …); overrides analytics.windows")
 	f.StringVar(&format, "format", "table", "output: json, table or prometheus")
-	f.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours)")
+	f.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours); overrides analytics.roster_file")
+	f.StringVar(&configFile, "config", "", "serve's YAML config: its analytics: section sets the windows and thresholds (docs/metrics.md)")
 	return cmd
 }
 

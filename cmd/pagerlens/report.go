@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +25,7 @@ func newReportCmd() *cobra.Command {
 }
 
 func newReportFatigueCmd() *cobra.Command {
-	var db, team, window, now, roster, format, out string
+	var db, team, window, now, roster, configFile, format, out string
 	cmd := &cobra.Command{
 		Use:   "fatigue --db FILE --format html|md|json --out FILE",
 		Short: "Write the pager-fatigue report: load per team and responder, when pages land, the trend, the noisiest alerts",
@@ -49,7 +48,7 @@ a chat post or a ticket, json carries the same data. --out - writes to stdout.`,
 			if out == "" {
 				return usageErrorf("--out: give a file (or - for stdout)")
 			}
-			cfg, w, err := analyticsFlags(now, window, roster)
+			cfg, w, err := analyticsFlags(configFile, now, window, roster)
 			if err != nil {
 				return err
 			}
@@ -80,36 +79,11 @@ a chat post or a ticket, json carries the same data. --out - writes to stdout.`,
 	fl.StringVar(&team, "team", "", "report only this team (default: every team)")
 	fl.StringVar(&window, "window", "30d", "the window ending at --now (7d, 30d, 12h, …)")
 	fl.StringVar(&now, "now", "", "end of the window, RFC 3339 (default: the current time)")
-	fl.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours)")
+	fl.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours); overrides analytics.roster_file")
+	fl.StringVar(&configFile, "config", "", "serve's YAML config: its analytics: section sets the thresholds (docs/metrics.md)")
 	fl.StringVar(&format, "format", "html", "html, md or json")
 	fl.StringVarP(&out, "out", "o", "", "output file, or - for stdout")
 	return cmd
-}
-
-// analyticsFlags reads the --now, --window and --roster flags shared by
-// report and export into an analytics config.
-func analyticsFlags(now, window, roster string) (analytics.Config, analytics.Window, error) {
-	cfg := analytics.DefaultConfig(time.Now())
-	if now != "" {
-		t, err := time.Parse(time.RFC3339, now)
-		if err != nil {
-			return cfg, analytics.Window{}, usageErrorf("--now %q: want an RFC 3339 time such as 2026-03-09T00:00:00Z", now)
-		}
-		cfg.Now = t.UTC()
-	}
-	w, err := analytics.ParseWindow(window)
-	if err != nil {
-		return cfg, w, usageErrorf("--window: %v", err)
-	}
-	cfg.Windows = []analytics.Window{w}
-	if roster != "" {
-		r, err := analytics.LoadRoster(roster)
-		if err != nil {
-			return cfg, w, err
-		}
-		cfg.Roster = r
-	}
-	return cfg, w, nil
 }
 
 // openReadOnly opens an existing store read-only with analytics attached.

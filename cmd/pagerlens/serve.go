@@ -164,6 +164,14 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	if err := cfg.Webhooks.Validate(); err != nil {
 		return exitError{code: 2, err: err}
 	}
+	// Checked (and the roster read) once, before anything runs: a bad
+	// window or time zone is a config error, not a refresh failure to be
+	// found in the logs later. Each refresh and export run then moves
+	// only Now.
+	acfg, err := cfg.Analytics.Config(time.Now())
+	if err != nil {
+		return exitError{code: 2, err: fmt.Errorf("serve: %w", err)}
+	}
 	if webhooks && cfg.Webhooks.Kafka() {
 		cfg.Kafka.Topics = withWebhookTopics(cfg.Kafka.Topics, cfg.Webhooks)
 	}
@@ -182,11 +190,11 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	if err := analytics.Attach(ctx, st); err != nil {
 		return err
 	}
-	metrics, refresher, err := newExporter(st, cfg.Prometheus, log)
+	metrics, refresher, err := newExporter(st, cfg.Prometheus, acfg, log)
 	if err != nil {
 		return exitError{code: 2, err: err}
 	}
-	exports, err := newExports(cfg.Exports, st, metrics, log)
+	exports, err := newExports(cfg.Exports, st, metrics, acfg, log)
 	if err != nil {
 		return exitError{code: 2, err: err}
 	}
@@ -288,8 +296,9 @@ func applyLimits(lim *event.Limits, c config.Limits) {
 }
 
 // newExporter builds the /metrics registry and its analytics refresher
-// (docs/prometheus.md).
-func newExporter(st *store.Store, c config.Prometheus, log *slog.Logger) (*promexp.Registry, *promexp.Refresher, error) {
+// (docs/prometheus.md). acfg is the checked analytics config; every refresh
+// computes it as of the refresh's own time.
+func newExporter(st *store.Store, c config.Prometheus, acfg analytics.Config, log *slog.Logger) (*promexp.Registry, *promexp.Refresher, error) {
 	guard, err := promexp.ParseResponderLabel(c.ResponderLabel)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--responder-label: %w", err)
@@ -298,25 +307,38 @@ func newExporter(st *store.Store, c config.Prometheus, log *slog.Logger) (*prome
 		return nil, nil, errors.New("--max-alertnames: 0 would fold every alert into \"other\"; use a negative value for no limit")
 	}
 	reg, err := promexp.NewRegistry(promexp.RegistryOptions{
+		// The configured weights, so that folded responders ("other",
+		// "all") are scored as the analytics scored the rest.
 		Collector: promexp.Options{Responders: guard, MaxAlertnames: c.MaxAlertnames,
-			Logger: log.With("component", "metrics")},
+			FatigueWeights: acfg.FatigueWeights, Logger: log.With("component", "metrics")},
 		Runtime: true,
 		Logger:  log.With("component", "metrics"),
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	ref := reg.NewRefresher(promexp.StoreSource(st, nil), promexp.RefresherOptions{
+	ref := reg.NewRefresher(promexp.StoreSource(st, analyticsAt(acfg)), promexp.RefresherOptions{
 		Interval: time.Duration(c.RefreshInterval), Logger: log.With("component", "refresher"),
 	})
 	return reg, ref, nil
 }
 
+// analyticsAt is base as of now, for a Source that is asked at each
+// refresh: base's Now (serve's start) must never end a window.
+func analyticsAt(base analytics.Config) func(now time.Time) analytics.Config {
+	return func(now time.Time) analytics.Config {
+		c := base
+		c.Now = now.UTC()
+		return c
+	}
+}
+
 // newExports builds the export scheduler (docs/reports.md) on serve's own
 // store: the DuckDB file is locked to this process, so exports cannot open
-// it separately. Its counters go on the /metrics registry.
-func newExports(jobs []export.Job, st *store.Store, metrics *promexp.Registry, log *slog.Logger) (*export.Scheduler, error) {
-	s, err := export.New(export.Options{Jobs: jobs, Store: st, Analytics: analytics.DefaultConfig(time.Now()),
+// it separately. Its counters go on the /metrics registry. acfg carries the
+// roster and thresholds; the scheduler sets Now and the window per run.
+func newExports(jobs []export.Job, st *store.Store, metrics *promexp.Registry, acfg analytics.Config, log *slog.Logger) (*export.Scheduler, error) {
+	s, err := export.New(export.Options{Jobs: jobs, Store: st, Analytics: acfg,
 		Logger: log.With("component", "exports")})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -86,5 +87,60 @@ func TestDependencies(t *testing.T) {
 	}
 	if want := `{"one_person_services":[],"coverage_gaps":[],"findings":[]}`; string(b) != want {
 		t.Errorf("empty section %s, want %s", b, want)
+	}
+}
+
+// TestDependenciesRendered: the section reaches every format of the report,
+// with its rows, not only the empty-state wording the synthetic golden
+// world produces.
+func TestDependenciesRendered(t *testing.T) {
+	now := time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
+	snap := &analytics.Snapshot{
+		Now: now,
+		CommandPractice: analytics.CommandPractice{
+			Services: []analytics.ServiceStats{
+				{Window: "30d", Team: "payments", Service: "api", Incidents: 5, Acknowledged: 5, Responders: 1,
+					TopResponder: "ana", TopResponderAcks: 5, TopResponderShare: sharePtr(1), Flagged: true},
+			},
+			Schedules: []analytics.ScheduleCoverage{
+				{Window: "30d", Team: "payments", Schedule: "primary", UncoveredSeconds: 21600, Gaps: 1, LongestGapSeconds: 21600},
+			},
+		},
+	}
+	w, err := analytics.ParseWindow("30d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := report.New(snap, nil, report.Options{Config: analytics.DefaultConfig(now), Window: w})
+	tests := []struct {
+		format report.Format
+		want   []string
+	}{
+		{report.Markdown, []string{
+			"## Single points of failure",
+			"- ⚠️ payments/api depends on ana: 100% of its 5 acknowledged incidents.",
+			"| payments | api | ana | 100% | 5 | 5 |",
+			"| payments | primary | 6h 0m | 1 | 6h 0m |",
+		}},
+		{report.HTML, []string{
+			`data-section="dependencies"`,
+			"<li>payments/api depends on ana: 100% of its 5 acknowledged incidents.",
+			"<td>api</td><td>ana</td>",
+			"<td>primary</td><td class=\"n flag\">6h 0m</td>",
+		}},
+		{report.JSON, []string{`"one_person_services": [`, `"schedule": "primary"`}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.format), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := r.Write(&b, tt.format); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("%s output lacks %q", tt.format, w)
+				}
+			}
+		})
 	}
 }

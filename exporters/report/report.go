@@ -41,6 +41,11 @@ type Report struct {
 	TeamFilter string   `json:"team_filter,omitempty"`
 	Settings   Settings `json:"settings"`
 	Teams      []Team   `json:"teams"`
+	// Dependencies names the services that depend on one person and the
+	// schedules with coverage gaps (command.go). It is report-wide rather
+	// than per team: a lead reading one team's part should still see it
+	// once, and it is limited to TeamFilter like the rest.
+	Dependencies Dependencies `json:"dependencies"`
 }
 
 // Settings are the thresholds the figures and the recommendations used, so
@@ -187,7 +192,8 @@ func New(snap *analytics.Snapshot, hm *analytics.Heatmap, o Options) *Report {
 			BusinessHours:         fmt.Sprintf("%02d-%02d", c.Hours.BusinessStart, c.Hours.BusinessEnd),
 			SleepHours:            fmt.Sprintf("%02d-%02d", c.Hours.SleepStart, c.Hours.SleepEnd),
 		},
-		Teams: []Team{},
+		Teams:        []Team{},
+		Dependencies: NewDependencies(snap, w, o.Team),
 	}
 	want := func(team string) bool { return o.Team == "" || team == o.Team }
 

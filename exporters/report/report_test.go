@@ -202,9 +202,9 @@ func TestHTML(t *testing.T) {
 	if teams != len(r.Teams) {
 		t.Errorf("%d team sections, want %d", teams, len(r.Teams))
 	}
-	for _, s := range []string{"header", "contents", "summary", "responders", "heatmap", "trend", "noisiest", "rules"} {
+	for _, s := range []string{"header", "contents", "summary", "responders", "heatmap", "trend", "noisiest", "dependencies", "rules"} {
 		want := len(r.Teams)
-		if s == "header" || s == "contents" || s == "rules" {
+		if s == "header" || s == "contents" || s == "dependencies" || s == "rules" {
 			want = 1
 		}
 		if sections[s] != want {

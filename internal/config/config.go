@@ -33,6 +33,9 @@ type Config struct {
 	// Mappings are the per-source rules for team, service, severity, alert
 	// name and responder (docs/sources.md).
 	Mappings decode.Mappings `yaml:"mappings"`
+	// Analytics sets the windows, roster and thresholds of every figure
+	// (docs/metrics.md); checked when serve starts.
+	Analytics Analytics `yaml:"analytics"`
 	// Prometheus configures the /metrics exporter (docs/prometheus.md).
 	Prometheus Prometheus `yaml:"prometheus"`
 	// Webhooks configures the webhook intake, POST /webhooks/<source>
@@ -115,6 +118,7 @@ func Default() Config {
 			BatchWait:      Duration(250 * time.Millisecond),
 			WaitForBrokers: true,
 		},
+		Analytics: DefaultAnalytics(),
 		Prometheus: Prometheus{
 			RefreshInterval: Duration(30 * time.Second),
 			ResponderLabel:  "top-200",
