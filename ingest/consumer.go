@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -165,9 +167,20 @@ func (c *Consumer) dialer() *kafka.Dialer {
 }
 
 // Run consumes until ctx ends. On cancellation it stops fetching, writes and
-// commits the batch in hand, and returns nil. Transient broker errors are
-// retried with backoff; only a store that cannot be written when ctx ends
-// makes Run return an error (its batch's offsets stay uncommitted).
+// commits the batch in hand, and only then leaves the group. Transient broker
+// errors are retried with backoff; only a store that cannot be written when
+// ctx ends makes Run return an error (its batch's offsets stay uncommitted).
+//
+// Run drives kafka-go's ConsumerGroup itself instead of a group Reader: the
+// Reader rejoins the group as soon as a rebalance starts and does not wait
+// for the batch the application holds, so partitions could move to another
+// instance while their messages were still being stored here, and both
+// instances would store them (in their own DuckDB files, where the
+// idempotent write cannot see it). The ConsumerGroup waits for the functions
+// of a generation to return before it rejoins, and the coordinator does not
+// hand partitions out again until every member has rejoined (or
+// RebalanceTimeout passes). consumeGeneration uses that wait to finish or
+// abandon its batch: see docs/scaling.md.
 func (c *Consumer) Run(ctx context.Context) error {
 	topics := make([]string, len(c.cfg.Topics))
 	for i, t := range c.cfg.Topics {
@@ -178,47 +191,142 @@ func (c *Consumer) Run(ctx context.Context) error {
 		start = kafka.LastOffset
 	}
 	log := c.cfg.Logger
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        c.cfg.Brokers,
-		GroupID:        c.cfg.Group,
-		GroupTopics:    topics,
-		Dialer:         c.dialer(),
-		MinBytes:       1,
-		MaxBytes:       10 << 20,
-		MaxWait:        250 * time.Millisecond,
-		QueueCapacity:  c.cfg.BatchSize,
-		CommitInterval: 0, // synchronous commits, after the store commit only
-		StartOffset:    start,
-		ReadBackoffMin: 100 * time.Millisecond,
-		ReadBackoffMax: 5 * time.Second,
-		// Rebalance quickly when a replica leaves, so its partitions move on.
-		SessionTimeout:        10 * time.Second,
-		RebalanceTimeout:      10 * time.Second,
-		HeartbeatInterval:     1 * time.Second,
-		WatchPartitionChanges: true,
+	if err := c.waitForTopics(ctx, topics); err != nil {
+		return nil // stopped while waiting: no batch in hand
+	}
+	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID:      c.cfg.Group,
+		Brokers: c.cfg.Brokers,
+		Dialer:  c.dialer(),
+		Topics:  topics,
+		// Rebalance quickly when a replica leaves, so its partitions move
+		// on; RebalanceTimeout also bounds how long the others wait for a
+		// member to finish its batch before they go on without it.
+		SessionTimeout:         sessionTimeout,
+		RebalanceTimeout:       rebalanceTimeout,
+		HeartbeatInterval:      1 * time.Second,
+		WatchPartitionChanges:  true,
+		PartitionWatchInterval: 5 * time.Second,
+		JoinGroupBackoff:       1 * time.Second,
+		StartOffset:            start,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			log.Warn("kafka: " + fmt.Sprintf(msg, args...))
 		}),
 	})
-	defer r.Close()
+	if err != nil {
+		return fmt.Errorf("kafka consumer group %s: %w", c.cfg.Group, err)
+	}
+	// closeGroup leaves the group. It is called only once the batch in hand
+	// is stored and committed: leaving earlier would let another member
+	// take the partitions and read the same messages.
+	closeGroup := sync.OnceFunc(func() {
+		if err := cg.Close(); err != nil {
+			log.Warn("kafka: leave consumer group", "err", err)
+		}
+	})
+	defer closeGroup()
 
-	w := writer{store: c.store, obs: c.cfg.Observer, log: log}
 	go c.watchBrokers(ctx)
-	msgs := make([]kafka.Message, 0, c.cfg.BatchSize)
-	raws := make([]raw, 0, c.cfg.BatchSize)
-	fetchBackoff := backoff{min: 100 * time.Millisecond, max: 5 * time.Second}
+	s := &session{c: c, w: writer{store: c.store, obs: c.cfg.Observer, log: log}}
+	joinBackoff := backoff{min: 100 * time.Millisecond, max: 5 * time.Second}
 	for {
-		msgs = msgs[:0]
-		stopping, err := c.fill(ctx, r, &msgs)
+		gen, err := cg.Next(ctx)
+		if ctx.Err() != nil {
+			return nil // stopped between generations: no batch in hand
+		}
 		if err != nil {
-			d := fetchBackoff.next()
-			log.Warn("kafka fetch failed, retrying", "err", err, "retry_in", d)
+			d := joinBackoff.next()
+			log.Warn("kafka consumer group join failed, retrying", "group", c.cfg.Group, "err", err, "retry_in", d)
 			select {
 			case <-ctx.Done():
+				return nil
 			case <-time.After(d):
 			}
-		} else {
-			fetchBackoff.reset()
+			continue
+		}
+		joinBackoff.reset()
+		log.Info("kafka consumer group generation", "group", c.cfg.Group, "generation", gen.ID,
+			"member", gen.MemberID, "partitions", assignmentSummary(gen.Assignments))
+		// finished is closed when the generation's function has written and
+		// committed what it holds; on a stop Run then leaves the group while
+		// the function still runs, so the group cannot start joining a next
+		// generation first (see consumeGeneration).
+		finished := make(chan error, 1)
+		gen.Start(func(gctx context.Context) {
+			finished <- s.consumeGeneration(ctx, gctx, gen)
+			if ctx.Err() != nil {
+				<-gctx.Done() // until closeGroup ends the generation
+			}
+		})
+		if err := <-finished; err != nil {
+			return fmt.Errorf("kafka consumer: %w", err)
+		}
+		if ctx.Err() != nil {
+			return nil // the deferred closeGroup leaves the group
+		}
+	}
+}
+
+const (
+	sessionTimeout   = 10 * time.Second
+	rebalanceTimeout = 10 * time.Second
+)
+
+// session is the state of one Run shared by its generations.
+type session struct {
+	c *Consumer
+	w writer
+}
+
+// consumeGeneration consumes the partitions of one generation until ctx ends
+// (stop) or the generation ends (gctx: a rebalance, or the connection to the
+// coordinator was lost). Offsets are committed with this generation only, so
+// they can never land on partitions that meanwhile belong to someone else.
+//
+// On a stop the batch in hand is written and committed. When the generation
+// ends, a batch whose write has not started is abandoned (its messages were
+// not stored, their offsets not committed: the next owner reads them), and a
+// write in progress is finished and committed: the coordinator accepts this
+// generation's commits until every member has rejoined, and does not hand the
+// partitions out before that.
+func (s *session) consumeGeneration(ctx, gctx context.Context, gen *kafka.Generation) error {
+	c := s.c
+	log := c.cfg.Logger
+	// fctx ends fetching: a stop or the end of the generation.
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-gctx.Done():
+			cancel()
+		case <-fctx.Done():
+		}
+	}()
+	in := make(chan kafka.Message, c.cfg.BatchSize)
+	var wg sync.WaitGroup
+	for topic, parts := range gen.Assignments {
+		for _, p := range parts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.fetchPartition(fctx, topic, p, in)
+			}()
+		}
+	}
+	// The partition readers stop before the generation function returns, so
+	// nothing is fetched for partitions that are about to move.
+	defer wg.Wait()
+	defer cancel()
+
+	msgs := make([]kafka.Message, 0, c.cfg.BatchSize)
+	raws := make([]raw, 0, c.cfg.BatchSize)
+	for {
+		msgs = msgs[:0]
+		c.fill(fctx, in, &msgs)
+		if len(msgs) > 0 && ctx.Err() == nil && gctx.Err() != nil {
+			log.Info("rebalance: abandoning the batch in hand; the partitions' next owner reads it",
+				"messages", len(msgs), "generation", gen.ID)
+			return nil
 		}
 		if len(msgs) > 0 {
 			raws = raws[:0]
@@ -228,64 +336,225 @@ func (c *Consumer) Run(ctx context.Context) error {
 					c.cfg.Observer.Lag(m.Topic, m.Partition, lag)
 				}
 			}
-			// The batch in hand is finished even when ctx was cancelled: a
-			// graceful stop writes it and commits its offsets.
-			if _, err := w.write(ctx, raws, c.decs); err != nil {
-				return fmt.Errorf("kafka consumer: %w", err)
+			// The batch in hand is finished even when ctx was cancelled or
+			// the generation ended during the write.
+			if _, err := s.w.write(ctx, raws, c.decs); err != nil {
+				return err
 			}
-			if err := c.commit(ctx, r, msgs); err != nil {
-				// The events are stored; an uncommitted offset only means
-				// redelivery, which the store ignores. Keep going.
-				log.Warn("kafka offset commit failed; messages will be redelivered and skipped as duplicates", "err", err)
+			if err := c.commit(ctx, gen, msgs); err != nil {
+				// The events are stored here; an uncommitted offset means
+				// redelivery: skipped as duplicates if this instance reads
+				// them again, stored a second time if another shard does.
+				log.Warn("kafka offset commit failed; the batch will be redelivered (a duplicate if another instance of the group reads it)",
+					"err", err, "generation", gen.ID)
 			}
 		}
-		if stopping || ctx.Err() != nil {
+		if ctx.Err() != nil || gctx.Err() != nil {
 			return nil
 		}
 	}
 }
 
-// fill fetches into msgs until the batch is full, BatchWait has passed since
-// its first message, or ctx ends (stopping = true).
-func (c *Consumer) fill(ctx context.Context, r *kafka.Reader, msgs *[]kafka.Message) (stopping bool, err error) {
-	// One deadline per batch, set by its first message: a context per fetch
-	// would cost more than the fetch itself.
-	fctx := ctx
-	var timers []context.CancelFunc
-	defer func() {
-		for _, cancel := range timers {
-			cancel()
-		}
-	}()
-	for len(*msgs) < c.cfg.BatchSize {
-		m, err := r.FetchMessage(fctx)
+// fetchPartition reads one assigned partition from its committed offset into
+// out until ctx ends. A partition Reader, not a group Reader: the group is
+// managed by Run, and offsets are committed with the generation.
+func (c *Consumer) fetchPartition(ctx context.Context, topic string, a kafka.PartitionAssignment, out chan<- kafka.Message) {
+	log := c.cfg.Logger
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        c.cfg.Brokers,
+		Topic:          topic,
+		Partition:      a.ID,
+		Dialer:         c.dialer(),
+		MinBytes:       1,
+		MaxBytes:       10 << 20,
+		MaxWait:        250 * time.Millisecond,
+		QueueCapacity:  c.cfg.BatchSize,
+		ReadBackoffMin: 100 * time.Millisecond,
+		ReadBackoffMax: 5 * time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			log.Warn("kafka: " + fmt.Sprintf(msg, args...))
+		}),
+	})
+	defer r.Close()
+	if err := r.SetOffset(a.Offset); err != nil {
+		log.Warn("kafka: set offset", "topic", topic, "partition", a.ID, "offset", a.Offset, "err", err)
+		return
+	}
+	bo := backoff{min: 100 * time.Millisecond, max: 5 * time.Second}
+	for {
+		m, err := r.FetchMessage(ctx)
 		if err != nil {
-			switch {
-			case ctx.Err() != nil:
-				return true, nil
-			case errors.Is(err, context.DeadlineExceeded):
-				return false, nil // the batch's time is up
-			case errors.Is(err, io.EOF):
-				return true, nil // reader closed
+			if ctx.Err() != nil || errors.Is(err, io.EOF) {
+				return
 			}
-			return false, err
+			d := bo.next()
+			log.Warn("kafka fetch failed, retrying", "topic", topic, "partition", a.ID, "err", err, "retry_in", d)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(d):
+			}
+			continue
 		}
-		*msgs = append(*msgs, m)
-		if len(*msgs) == 1 {
-			var cancel context.CancelFunc
-			fctx, cancel = context.WithTimeout(ctx, c.cfg.BatchWait)
-			timers = append(timers, cancel)
+		bo.reset()
+		select {
+		case out <- m:
+		case <-ctx.Done():
+			return
 		}
 	}
-	return false, nil
 }
 
-// commit commits offsets even when ctx was cancelled (graceful stop), with a
-// bounded wait so that a vanished broker cannot hang shutdown.
-func (c *Consumer) commit(ctx context.Context, r *kafka.Reader, msgs []kafka.Message) error {
+// fill takes messages from in until the batch is full, BatchWait has passed
+// since its first message, or ctx ends.
+func (c *Consumer) fill(ctx context.Context, in <-chan kafka.Message, msgs *[]kafka.Message) {
+	var deadline <-chan time.Time
+	for len(*msgs) < c.cfg.BatchSize {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return // the batch's time is up
+		case m := <-in:
+			*msgs = append(*msgs, m)
+			if len(*msgs) == 1 {
+				t := time.NewTimer(c.cfg.BatchWait)
+				defer t.Stop()
+				deadline = t.C
+			}
+		}
+	}
+}
+
+// commit commits the batch's offsets with gen even when ctx was cancelled
+// (graceful stop), with a bounded wait so that a vanished broker cannot hang
+// shutdown. Kafka's offset is the next one to read: the last message's + 1.
+func (c *Consumer) commit(ctx context.Context, gen *kafka.Generation, msgs []kafka.Message) error {
+	offsets := map[string]map[int]int64{}
+	for _, m := range msgs {
+		byPart := offsets[m.Topic]
+		if byPart == nil {
+			byPart = map[int]int64{}
+			offsets[m.Topic] = byPart
+		}
+		if m.Offset+1 > byPart[m.Partition] {
+			byPart[m.Partition] = m.Offset + 1
+		}
+	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return r.CommitMessages(cctx, msgs...)
+	bo := backoff{min: 100 * time.Millisecond, max: 2 * time.Second}
+	for {
+		err := gen.CommitOffsets(offsets)
+		if err == nil || !retriableCommit(err) {
+			if err != nil {
+				return fmt.Errorf("commit offsets (generation %d): %w", gen.ID, err)
+			}
+			return nil
+		}
+		select {
+		case <-cctx.Done():
+			return fmt.Errorf("commit offsets (generation %d): %w", gen.ID, err)
+		case <-time.After(bo.next()):
+		}
+	}
+}
+
+// retriableCommit tells transient commit errors from those that mean the
+// generation is over (retrying those cannot succeed).
+func retriableCommit(err error) bool {
+	var ke kafka.Error
+	if errors.As(err, &ke) {
+		switch ke {
+		case kafka.IllegalGeneration, kafka.UnknownMemberId, kafka.RebalanceInProgress, kafka.FencedInstanceID:
+			return false
+		}
+		return ke.Temporary()
+	}
+	return true // network errors
+}
+
+// assignmentSummary renders a generation's partitions as topic:[p…] for the
+// log.
+func assignmentSummary(as map[string][]kafka.PartitionAssignment) string {
+	topics := make([]string, 0, len(as))
+	for t := range as {
+		topics = append(topics, t)
+	}
+	slices.Sort(topics)
+	var b strings.Builder
+	for i, t := range topics {
+		ids := make([]int, 0, len(as[t]))
+		for _, a := range as[t] {
+			ids = append(ids, a.ID)
+		}
+		slices.Sort(ids)
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s:%v", t, ids)
+	}
+	return b.String()
+}
+
+// waitForTopics blocks until every topic exists, or ctx ends. While a
+// topic is missing, kafka-go's consumer group rejoins in a tight loop
+// (thousands of generations a second, each logged) and does not reliably
+// pick the topic up once it is created; so the group is joined only when
+// all topics are there.
+func (c *Consumer) waitForTopics(ctx context.Context, topics []string) error {
+	bo := backoff{min: 500 * time.Millisecond, max: 15 * time.Second}
+	for {
+		missing, err := c.missingTopics(ctx, topics)
+		if err == nil && len(missing) == 0 {
+			return nil
+		}
+		d := bo.next()
+		if err != nil {
+			c.cfg.Logger.Warn("cannot list kafka topics, retrying", "err", err, "retry_in", d)
+		} else {
+			c.cfg.Logger.Warn("waiting for kafka topics to be created", "missing", missing, "retry_in", d)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+}
+
+// missingTopics returns the topics the first reachable broker does not know.
+func (c *Consumer) missingTopics(ctx context.Context, topics []string) ([]string, error) {
+	d := c.dialer()
+	var errs []error
+	for _, b := range c.cfg.Brokers {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		conn, err := d.DialContext(pctx, "tcp", b)
+		cancel()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		parts, err := conn.ReadPartitions() // all topics: asking for a missing one is an error
+		conn.Close()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		have := make(map[string]bool, len(parts))
+		for _, p := range parts {
+			have[p.Topic] = true
+		}
+		var missing []string
+		for _, t := range topics {
+			if !have[t] {
+				missing = append(missing, t)
+			}
+		}
+		return missing, nil
+	}
+	return nil, fmt.Errorf("list topics: %w", errors.Join(errs...))
 }
 
 func (c *Consumer) watchBrokers(ctx context.Context) {

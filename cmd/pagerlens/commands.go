@@ -19,7 +19,8 @@ func subcommands() []*cobra.Command {
 		newRebuildCmd(),
 		newSynthCmd(),
 		newDemoCmd(),
-		newDashboardsCmd(),
+		withShardMode(newDashboardsCmd()), newMergeCmd(),
+		newBenchCmd(),
 		newVersionCmd(),
 	}
 }

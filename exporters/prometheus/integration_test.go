@@ -196,8 +196,9 @@ func TestDeployFilesPassPromtool(t *testing.T) {
 	for _, args := range [][]string{
 		{"check", "config", filepath.Join(dir, "prometheus.yml")},
 		{"check", "rules", filepath.Join(dir, "rules.yml")},
+		{"check", "rules", filepath.Join(dir, "rules-shards.yml")},
 	} {
-		t.Run(args[1], func(t *testing.T) {
+		t.Run(args[1]+" "+filepath.Base(args[2]), func(t *testing.T) {
 			out, err := exec.Command(promtool, args...).CombinedOutput()
 			if err != nil {
 				t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
