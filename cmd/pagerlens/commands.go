@@ -20,7 +20,6 @@ func subcommands() []*cobra.Command {
 		newSynthCmd(),
 		newDemoCmd(),
 		withShardMode(newDashboardsCmd()), newMergeCmd(),
-		newBenchCmd(),
 		newVersionCmd(),
 	}
 }
