@@ -23,9 +23,14 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-## bench: every stage's benchmark, printing the figures.
-bench:
+## bench: every stage's go test benchmark, then `pagerlens bench`: one table,
+## each figure next to its limit measured in the same run, targets met or
+## missed (BENCHFLAGS, e.g. --write to save bench/results.md; full sizes:
+## BENCHFLAGS='--events 1000000 --stored 50000000').
+BENCHFLAGS ?=
+bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
+	./$(BIN) bench $(BENCHFLAGS)
 
 ## demo: the whole pipeline on synthetic data, with nothing else installed.
 demo: build

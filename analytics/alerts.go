@@ -104,15 +104,22 @@ FROM lives`
 // are re-folded: the start of the earliest life that has not ended before
 // the batch's earliest event of the key (a firing life never has), else
 // that event's time.
+//
+// The join is on the key alone and the "not ended before" test is a FILTER
+// of the aggregate: with the test in the ON clause (an OR), DuckDB plans a
+// blockwise nested-loop join over all of alert_lives, measured at 0.9-1.2 s
+// per 50k-event batch over 380k lives (2.6 s under EXPLAIN ANALYZE); as a
+// hash join it takes 34 ms. The result is the same: a key with no qualifying
+// life gets min() = NULL, as the outer join's NULL row gave.
 const alertRefoldSQL = `CREATE OR REPLACE TEMP TABLE alert_refold AS
 WITH t AS (
 	SELECT alert_key, min(time) AS t_min FROM new_events
 	WHERE alert_key IS NOT NULL AND type IN ('alert.triggered', 'alert.acknowledged', 'alert.resolved')
 	GROUP BY alert_key
 )
-SELECT t.alert_key, least(t.t_min, min(l.triggered_at)) AS since
-FROM t LEFT JOIN alert_lives l
-	ON l.alert_key = t.alert_key AND (l.resolved_at IS NULL OR l.resolved_at >= t.t_min)
+SELECT t.alert_key,
+	least(t.t_min, min(l.triggered_at) FILTER (WHERE l.resolved_at IS NULL OR l.resolved_at >= t.t_min)) AS since
+FROM t LEFT JOIN alert_lives l ON l.alert_key = t.alert_key
 GROUP BY t.alert_key, t.t_min`
 
 // alertLivesDeleteSQL drops the lives to be re-folded: exactly those starting

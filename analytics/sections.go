@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/pagerlens/pagerlens/store"
 )
@@ -90,13 +91,23 @@ func tableExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
 // Compute builds the Snapshot for cfg.Now from the store, one section at a
 // time, on one read connection.
 func Compute(ctx context.Context, s *store.Store, cfg Config) (*Snapshot, error) {
+	return ComputeTraced(ctx, s, cfg, nil)
+}
+
+// ComputeTraced is Compute reporting each section's duration to trace (nil
+// for none): pagerlens bench prints them, to show where Snapshot time goes.
+func ComputeTraced(ctx context.Context, s *store.Store, cfg Config, trace func(section string, d time.Duration)) (*Snapshot, error) {
 	snap := &Snapshot{Now: cfg.Now.UTC()}
 	for _, w := range cfg.Windows {
 		snap.Windows = append(snap.Windows, w.Name)
 	}
 	for _, sec := range sections {
+		start := time.Now()
 		if err := sec.compute(ctx, s.DB(), cfg, snap); err != nil {
 			return nil, fmt.Errorf("analytics %s: %w", sec.name, err)
+		}
+		if trace != nil {
+			trace(sec.name, time.Since(start))
 		}
 	}
 	return snap, nil

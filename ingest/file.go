@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -92,20 +93,68 @@ func IngestFile(ctx context.Context, path string, s *store.Store, cfg FileConfig
 	decs := decoders{def: dec}
 	var st FileStats
 	batch := make([]raw, 0, cfg.BatchSize)
+	// The store write of one batch and the reading and decoding of the next
+	// overlap: a writer goroutine takes decoded batches, in order, one at a
+	// time, while this one reads and decodes. Decoding (all cores) and the
+	// DuckDB write (mostly one) were sequential before: measured at 1M
+	// lines, decode ~0.2 s and write ~0.6 s per 50k-line batch.
+	type decoded struct {
+		start time.Time
+		msgs  int
+		b     store.Batch
+	}
+	pending := make(chan decoded)
+	written := make(chan error, 1)
+	go func() {
+		for d := range pending {
+			bs, err := w.writeDecoded(ctx, d.start, d.msgs, d.b)
+			if err != nil {
+				written <- err
+				for range pending { // until the reader sees the error and stops
+				}
+				return
+			}
+			st.Messages += bs.Messages
+			st.Stored += bs.Stored
+			st.Duplicates += bs.Duplicates
+			st.DeadLettered += bs.DeadLettered
+		}
+		written <- nil
+	}()
+	closed := false
+	// wait ends the writer and returns its first error; st is complete after.
+	wait := func() error {
+		if !closed {
+			closed = true
+			close(pending)
+			return <-written
+		}
+		return nil
+	}
+	defer wait()
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		bs, err := w.write(ctx, batch, decs)
-		if err != nil {
+		start := time.Now()
+		d := decoded{start: start, msgs: len(batch), b: buildBatch(batch, decs)}
+		select {
+		case pending <- d:
+		case err := <-written: // the writer stopped on an error
+			closed = true
+			close(pending)
 			return err
 		}
-		st.Messages += bs.Messages
-		st.Stored += bs.Stored
-		st.Duplicates += bs.Duplicates
-		st.DeadLettered += bs.DeadLettered
-		batch = batch[:0]
+		batch = make([]raw, 0, cfg.BatchSize) // the decoded rows keep the old one's bytes
 		return nil
+	}
+	// finish flushes the last batch and waits for every write.
+	finish := func() error {
+		ferr := flush()
+		if werr := wait(); werr != nil {
+			return werr
+		}
+		return ferr
 	}
 
 	whole, err := wholeDocument(br)
@@ -114,7 +163,7 @@ func IngestFile(ctx context.Context, path string, s *store.Store, cfg FileConfig
 	}
 	if whole != nil {
 		batch = append(batch, raw{Message: decode.Message{Topic: topic, Value: whole}, offset: 1})
-		if err := flush(); err != nil {
+		if err := finish(); err != nil {
 			return st, fmt.Errorf("ingest %s: %w", name, err)
 		}
 		return st, nil
@@ -123,7 +172,7 @@ func IngestFile(ctx context.Context, path string, s *store.Store, cfg FileConfig
 	maxLine := cfg.Decode.Limits.MaxMessageBytes
 	for {
 		if err := ctx.Err(); err != nil {
-			if ferr := flush(); ferr != nil {
+			if ferr := finish(); ferr != nil {
 				return st, fmt.Errorf("ingest %s: %w", name, ferr)
 			}
 			return st, fmt.Errorf("ingest %s: stopped at line %d: %w", name, line, err)
@@ -146,11 +195,11 @@ func IngestFile(ctx context.Context, path string, s *store.Store, cfg FileConfig
 			break
 		}
 		if rerr != nil {
-			flush()
+			finish()
 			return st, fmt.Errorf("ingest %s: line %d: %w", name, line+1, rerr)
 		}
 	}
-	if err := flush(); err != nil {
+	if err := finish(); err != nil {
 		return st, fmt.Errorf("ingest %s: %w", name, err)
 	}
 	return st, nil

@@ -190,8 +190,13 @@ type writer struct {
 // full disk, say) until ctx ends. It returns only after the batch is
 // committed to DuckDB, or with ctx's error: then nothing of it is visible.
 func (w writer) write(ctx context.Context, msgs []raw, decs decoders) (BatchStats, error) {
-	start := time.Now()
-	b := buildBatch(msgs, decs)
+	return w.writeDecoded(ctx, time.Now(), len(msgs), buildBatch(msgs, decs))
+}
+
+// writeDecoded is write for a batch already decoded from msgs messages
+// (file ingest decodes the next batch while this one is written); start is
+// when its work began, for BatchStats.Duration.
+func (w writer) writeDecoded(ctx context.Context, start time.Time, msgs int, b store.Batch) (BatchStats, error) {
 	var res store.Result
 	bo := backoff{min: 200 * time.Millisecond, max: 10 * time.Second}
 	for {
@@ -215,7 +220,7 @@ func (w writer) write(ctx context.Context, msgs []raw, decs decoders) (BatchStat
 			return BatchStats{}, fmt.Errorf("batch not stored: %w", err)
 		}
 	}
-	st := BatchStats{Messages: len(msgs), Stored: res.Stored, Duplicates: res.Duplicates,
+	st := BatchStats{Messages: msgs, Stored: res.Stored, Duplicates: res.Duplicates,
 		DeadLettered: len(b.DeadLetters), ByTopic: map[string]map[string]int{}, DeadReasons: map[string]int{},
 		Duration: time.Since(start)}
 	// Stored and duplicate count events (a webhook message may carry several);

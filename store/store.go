@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -42,6 +43,8 @@ type Store struct {
 	// writeMu serialises batch writes: one writer, any number of readers.
 	writeMu sync.Mutex
 	derived []DerivedTable
+	trace   func(step string, d time.Duration)
+	recent  *recentIDs // guarded by writeMu
 }
 
 // ErrInUse is returned when another process holds the file.
@@ -93,6 +96,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			// commit, which dominated the write time. 256 MB amortises it; the
 			// cost is a longer WAL replay after a crash.
 			`SET checkpoint_threshold='256MB'`,
+			`SET preserve_insertion_order=false`,
 		}
 		if opts.MemoryLimit != "" {
 			stmts = append(stmts, fmt.Sprintf(`SET memory_limit='%s'`, strings.TrimSpace(opts.MemoryLimit)))
@@ -110,7 +114,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	db := sql.OpenDB(conn)
 	db.SetMaxIdleConns(4)
-	s := &Store{path: path, db: db, opts: opts}
+	s := &Store{path: path, db: db, opts: opts, recent: newRecentIDs()}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, classifyOpenError(path, err)

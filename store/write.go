@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -60,6 +61,15 @@ type DerivedTable struct {
 	Rebuild []string
 }
 
+// SetTrace makes every later WriteBatch report the duration of each of its
+// steps (the append, then each SQL statement by its first line) to f; nil
+// turns it off. For profiling: pagerlens bench prints the breakdown.
+func (s *Store) SetTrace(f func(step string, d time.Duration)) {
+	s.writeMu.Lock()
+	s.trace = f
+	s.writeMu.Unlock()
+}
+
 // RegisterDerived creates d's table if needed and maintains it from every
 // later batch. Register all derived tables before the first write.
 func (s *Store) RegisterDerived(ctx context.Context, d DerivedTable) error {
@@ -116,19 +126,41 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (Result, error) {
 	if len(rows) == 0 && len(b.DeadLetters) == 0 {
 		return res, nil
 	}
+	if len(rows) > 0 {
+		// The recent-id set only knows what WriteBatch stored. Events that
+		// came another way (Merge, SQL on DB()) change the count (a cheap
+		// metadata read): then it starts over, empty and complete after the
+		// latest stored time, as when the store is opened.
+		var count int64
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&count); err != nil {
+			return Result{}, fmt.Errorf("write batch: count events: %w", err)
+		}
+		if !s.recent.known || count != s.recent.count {
+			var latest sql.NullTime
+			if err := s.db.QueryRowContext(ctx, `SELECT max(time) FROM events`).Scan(&latest); err != nil {
+				return Result{}, fmt.Errorf("write batch: latest stored time: %w", err)
+			}
+			s.recent = newRecentIDs()
+			s.recent.after, s.recent.known, s.recent.count = latest.Time, true, count
+		}
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch: %w", err)
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
-		w := batchWriter{ctx: ctx, dc: dc.(driver.Conn), derived: s.derived}
+		w := batchWriter{ctx: ctx, dc: dc.(driver.Conn), derived: s.derived, trace: s.trace, recent: s.recent}
 		var err error
 		res, err = w.write(rows, b.DeadLetters, res)
 		return err
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch of %d events and %d dead letters to %s: %w", len(rows), len(b.DeadLetters), s.path, err)
+	}
+	if len(rows) > 0 {
+		s.recent.add(rows)
+		s.recent.count += int64(res.Stored)
 	}
 	return res, nil
 }
@@ -151,21 +183,36 @@ type batchWriter struct {
 	ctx     context.Context
 	dc      driver.Conn
 	derived []DerivedTable
+	trace   func(step string, d time.Duration)
+	recent  *recentIDs
 }
 
 func (w batchWriter) exec(q string, args ...driver.NamedValue) (int64, error) {
+	start := time.Now()
 	r, err := w.dc.(driver.ExecerContext).ExecContext(w.ctx, q, args)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", firstLine(q), err)
 	}
+	w.traced(firstLine(q), start)
 	n, _ := r.RowsAffected()
 	return n, nil
+}
+
+func (w batchWriter) traced(step string, start time.Time) {
+	if w.trace != nil {
+		w.trace(step, time.Since(start))
+	}
 }
 
 func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result) (_ Result, err error) {
 	// Staging tables live in the connection's temp catalog; they are created
 	// on first use of each pooled connection.
 	if _, err := w.exec(`CREATE TEMP TABLE IF NOT EXISTS staging AS SELECT * FROM events LIMIT 0`); err != nil {
+		return res, err
+	}
+	// The derived tables' updates read the batch's new events as new_events:
+	// the staging table once the duplicates are deleted from it.
+	if _, err := w.exec(`CREATE TEMP VIEW IF NOT EXISTS new_events AS SELECT * FROM staging`); err != nil {
 		return res, err
 	}
 	if _, err := w.exec(`CREATE TEMP TABLE IF NOT EXISTS staging_dead AS SELECT * FROM dead_letters LIMIT 0`); err != nil {
@@ -187,26 +234,36 @@ func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result) (_ Result, 
 	}
 	now := time.Now().UTC()
 	if len(rows) > 0 {
-		minTime, err := w.appendEvents(rows, now)
-		if err != nil {
+		start := time.Now()
+		if err := w.appendEvents(rows, now); err != nil {
 			return res, err
 		}
-		// A duplicate carries its original's time, so only events at or after
-		// the batch's earliest time can match: DuckDB skips older row groups by
-		// their min/max statistics, which keeps this cheap on a large store.
-		if _, err := w.exec(`CREATE OR REPLACE TEMP TABLE new_events AS
-			SELECT s.* FROM staging s
-			WHERE s.id NOT IN (SELECT id FROM events WHERE time >= $1)`,
-			driver.NamedValue{Ordinal: 1, Value: minTime}); err != nil {
-			return res, err
+		w.traced("append", start)
+		dups := 0
+		if n, since := w.recent.candidates(rows); n > 0 {
+			// Only candidates (see recentIDs) can be stored already, and a
+			// duplicate carries its original's time, so only events at or
+			// after the earliest candidate's time can match: DuckDB skips
+			// older row groups by their min/max statistics, which keeps this
+			// cheap on a large store. Rows that are not candidates are not
+			// stored, so they match nothing.
+			d, err := w.exec(`DELETE FROM staging
+				WHERE time >= $1 AND id IN (SELECT id FROM events WHERE time >= $1)`,
+				driver.NamedValue{Ordinal: 1, Value: since})
+			if err != nil {
+				return res, err
+			}
+			dups = int(d)
 		}
-		n, err := w.exec(`INSERT INTO events SELECT * FROM new_events`)
+		n, err := w.exec(`INSERT INTO events SELECT * FROM staging`)
 		if err != nil {
 			return res, err
 		}
 		res.Stored = int(n)
 		res.Duplicates += len(rows) - int(n)
-		if res.StoredByTopic, err = w.storedByTopic(); err != nil {
+		if dups == 0 {
+			res.StoredByTopic = storedByTopic(rows)
+		} else if res.StoredByTopic, err = w.storedByTopic(); err != nil {
 			return res, err
 		}
 		for _, d := range w.derived {
@@ -238,7 +295,7 @@ func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result) (_ Result, 
 }
 
 func (w batchWriter) storedByTopic() (map[string]int, error) {
-	rows, err := w.dc.(driver.QueryerContext).QueryContext(w.ctx, `SELECT coalesce(kafka_topic, ''), count(*) FROM new_events GROUP BY ALL`, nil)
+	rows, err := w.dc.(driver.QueryerContext).QueryContext(w.ctx, `SELECT coalesce(kafka_topic, ''), count(*) FROM staging GROUP BY ALL`, nil)
 	if err != nil {
 		return nil, fmt.Errorf("count new events by topic: %w", err)
 	}
@@ -256,28 +313,33 @@ func (w batchWriter) storedByTopic() (map[string]int, error) {
 	}
 }
 
-func (w batchWriter) appendEvents(rows []Row, now time.Time) (time.Time, error) {
+// storedByTopic counts rows by topic, when all of them were stored.
+func storedByTopic(rows []Row) map[string]int {
+	out := map[string]int{}
+	for i := range rows {
+		out[rows[i].Topic]++
+	}
+	return out
+}
+
+func (w batchWriter) appendEvents(rows []Row, now time.Time) error {
 	app, err := duckdb.NewAppender(w.dc, "temp", "main", "staging")
 	if err != nil {
-		return time.Time{}, fmt.Errorf("appender: %w", err)
+		return fmt.Errorf("appender: %w", err)
 	}
-	minTime := rows[0].Event.Time
 	vals := make([]driver.Value, eventColumnCount)
 	for i := range rows {
 		r := &rows[i]
-		if r.Event.Time.Before(minTime) {
-			minTime = r.Event.Time
-		}
 		fillEventRow(vals, r, now)
 		if err := app.AppendRow(vals...); err != nil {
 			app.Close()
-			return time.Time{}, fmt.Errorf("append event %s: %w", r.Event.ID, err)
+			return fmt.Errorf("append event %s: %w", r.Event.ID, err)
 		}
 	}
 	if err := app.Close(); err != nil {
-		return time.Time{}, fmt.Errorf("flush appender: %w", err)
+		return fmt.Errorf("flush appender: %w", err)
 	}
-	return minTime, nil
+	return nil
 }
 
 // fillEventRow writes r into vals in the column order of the events table.

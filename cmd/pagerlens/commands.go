@@ -20,6 +20,7 @@ func subcommands() []*cobra.Command {
 		newSynthCmd(),
 		newDemoCmd(),
 		withShardMode(newDashboardsCmd()), newMergeCmd(),
+		newBenchCmd(),
 		newVersionCmd(),
 	}
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pagerlens/pagerlens/internal/bench"
+)
+
+func newBenchCmd() *cobra.Command {
+	cfg := bench.DefaultConfig()
+	var (
+		write         bool
+		out           string
+		stages        string
+		snapshotChild string
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure every stage next to the limit of the library below it, in one run",
+		Long: `bench measures decode, store, consume (embedded Kafka broker), backfill,
+memory, analytics (Snapshot) and scrape, each figure next to its limit measured
+in the same run, and prints one table with the targets met or missed.
+
+The defaults finish in about ten minutes on a loaded 2-core machine. The
+issue's full sizes:
+
+  pagerlens bench --events 1000000 --stored 50000000 --snapshot-events 1000000,10000000
+
+(--stored 50000000 needs ~10 GB of disk in --dir and ~15 more minutes.)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if snapshotChild != "" {
+				return bench.SnapshotChild(ctx, snapshotChild, 3)
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("bench: locate the pagerlens binary: %w", err)
+			}
+			cfg.Exe = exe
+			cfg.Stages = strings.Split(stages, ",")
+			cfg.Progress = cmd.ErrOrStderr()
+			machine := bench.Machine()
+			res, err := bench.Run(ctx, cfg)
+			if res != nil {
+				fmt.Fprintln(cmd.OutOrStdout())
+				res.Print(cmd.OutOrStdout())
+			}
+			if err != nil {
+				return err
+			}
+			if write {
+				if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+					return fmt.Errorf("bench: %w", err)
+				}
+				command := "pagerlens bench " + strings.Join(os.Args[2:], " ")
+				if err := os.WriteFile(out, res.Markdown(machine, strings.TrimSpace(command)), 0o644); err != nil {
+					return fmt.Errorf("bench: %w", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "bench: wrote %s\n", out)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.Events, "events", cfg.Events, "events for consume and backfill")
+	f.IntVar(&cfg.Stored, "stored", cfg.Stored, "events already in the store for the store stage")
+	f.IntVar(&cfg.BatchSize, "batch", cfg.BatchSize, "events per batch in the store stage")
+	f.IntVar(&cfg.StoreBatches, "batches", cfg.StoreBatches, "measured batches in the store stage")
+	f.IntSliceVar(&cfg.SnapshotEvents, "snapshot-events", cfg.SnapshotEvents, "store sizes for the Snapshot (analytics; the smallest also for scrape)")
+	f.IntVar(&cfg.MemEvents, "mem-events", cfg.MemEvents, "events ingested by the memory stage")
+	f.IntVar(&cfg.DecodeEvents, "decode-events", cfg.DecodeEvents, "events per decoder and round")
+	f.StringVar(&stages, "stages", strings.Join(bench.AllStages, ","), "stages to run")
+	f.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one, removed after)")
+	f.BoolVar(&write, "write", false, "also write the results as Markdown to --out")
+	f.StringVar(&out, "out", "bench/results.md", "results file for --write")
+	f.StringVar(&snapshotChild, "snapshot-child", "", "internal: compute the Snapshot of this store and print timings as JSON")
+	_ = f.MarkHidden("snapshot-child")
+	return cmd
+}
