@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/store"
 )
@@ -102,15 +101,7 @@ func NewDirect(cfg DirectConfig, s *store.Store) (*Direct, error) {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 30 * time.Second
 	}
-	if cfg.Observer == nil {
-		cfg.Observer = nopObserver{}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Decode.Limits == (event.Limits{}) {
-		cfg.Decode.Limits = event.DefaultLimits()
-	}
+	cfg.Observer, cfg.Logger, cfg.Decode = pipelineDefaults(cfg.Observer, cfg.Logger, cfg.Decode)
 	obs := cfg.Observer
 	opts := cfg.Decode
 	prevWarn := opts.Warn

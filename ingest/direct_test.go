@@ -10,6 +10,7 @@ import (
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/internal/fixtures"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 )
 
 func TestDirectSubmit(t *testing.T) {
@@ -29,7 +30,7 @@ func TestDirectSubmit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := openStore(t)
+			s := testkit.OpenStore(t)
 			d, err := ingest.NewDirect(ingest.DirectConfig{Topics: []ingest.Topic{
 				{Name: "webhook/pagerduty", Format: decode.PagerDuty},
 				{Name: "webhook/canonical", Format: decode.Canonical},
@@ -55,7 +56,7 @@ func TestDirectSubmit(t *testing.T) {
 					}
 				}
 			}
-			waitCounts(t, s, int64(tt.wantEvents), int64(len(tt.wantDead)))
+			testkit.WaitCounts(t, s, int64(tt.wantEvents), int64(len(tt.wantDead)))
 		})
 	}
 }
@@ -63,7 +64,7 @@ func TestDirectSubmit(t *testing.T) {
 // Concurrent submissions share transactions, and each still learns its own
 // outcome.
 func TestDirectGroupsConcurrentSubmissions(t *testing.T) {
-	s := openStore(t)
+	s := testkit.OpenStore(t)
 	rec := &recorder{}
 	d, err := ingest.NewDirect(ingest.DirectConfig{BatchWait: 20 * time.Millisecond, Observer: rec}, s)
 	if err != nil {
@@ -95,7 +96,7 @@ func TestDirectGroupsConcurrentSubmissions(t *testing.T) {
 		t.Error(err)
 	}
 	// The bad bodies are identical, so they are one dead letter.
-	waitCounts(t, s, n-n/10, 1)
+	testkit.WaitCounts(t, s, n-n/10, 1)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if rec.batches >= n {
@@ -104,7 +105,7 @@ func TestDirectGroupsConcurrentSubmissions(t *testing.T) {
 }
 
 func TestDirectSubmitCancelled(t *testing.T) {
-	s := openStore(t)
+	s := testkit.OpenStore(t)
 	d, err := ingest.NewDirect(ingest.DirectConfig{BatchWait: time.Second}, s)
 	if err != nil {
 		t.Fatal(err)
@@ -119,5 +120,5 @@ func TestDirectSubmitCancelled(t *testing.T) {
 	if _, err := d.Submit(context.Background(), []decode.Message{{Topic: "t", Value: []byte(v)}}); err != nil {
 		t.Fatal(err)
 	}
-	waitCounts(t, s, 1, 0)
+	testkit.WaitCounts(t, s, 1, 0)
 }

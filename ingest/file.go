@@ -15,7 +15,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/store"
 )
@@ -44,15 +43,7 @@ func IngestFile(ctx context.Context, path string, s *store.Store, cfg FileConfig
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 5000
 	}
-	if cfg.Observer == nil {
-		cfg.Observer = nopObserver{}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Decode.Limits == (event.Limits{}) {
-		cfg.Decode.Limits = event.DefaultLimits()
-	}
+	cfg.Observer, cfg.Logger, cfg.Decode = pipelineDefaults(cfg.Observer, cfg.Logger, cfg.Decode)
 	format := cfg.Format
 	if format == "" {
 		format = decode.Canonical

@@ -15,18 +15,8 @@ import (
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/internal/fixtures"
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
-	"github.com/pagerlens/pagerlens/store"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 )
-
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "p.duckdb"), store.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 // fixtureMessages returns the canonical fixture's lines and every bad fixture.
 func fixtureMessages(t *testing.T) (good, bad []kafkatest.Message) {
@@ -69,46 +59,6 @@ func (r *recorder) BatchCommitted(s ingest.BatchStats) {
 func (r *recorder) Lag(string, int, int64)       {}
 func (r *recorder) DecodeWarning(string, string) {}
 
-func waitCounts(t *testing.T, s *store.Store, events, dead int64) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := s.Count(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Events == events && c.DeadLetters == dead {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("store has %d events and %d dead letters, want %d and %d", c.Events, c.DeadLetters, events, dead)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func runConsumer(t *testing.T, cfg ingest.Config, s *store.Store) (stop func()) {
-	t.Helper()
-	c, err := ingest.NewConsumer(cfg, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	return func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("consumer did not stop within 15 s")
-		}
-	}
-}
-
 func TestConsumeFixturesExactlyOnce(t *testing.T) {
 	ctx := context.Background()
 	b := kafkatest.New(t, kafkatest.Options{Topics: []string{"events"}, Partitions: 3})
@@ -116,12 +66,12 @@ func TestConsumeFixturesExactlyOnce(t *testing.T) {
 	if err := b.Produce(ctx, "events", append(good, bad...)...); err != nil {
 		t.Fatal(err)
 	}
-	s := openStore(t)
+	s := testkit.OpenStore(t)
 	rec := &recorder{}
 	cfg := ingest.Config{Brokers: []string{b.Addr()}, Topics: []ingest.Topic{{Name: "events"}}, Group: "g1",
 		BatchSize: 4, BatchWait: 50 * time.Millisecond, Observer: rec}
-	stop := runConsumer(t, cfg, s)
-	waitCounts(t, s, int64(len(good)), int64(len(bad)))
+	stop := testkit.RunConsumer(t, cfg, s)
+	testkit.WaitCounts(t, s, int64(len(good)), int64(len(bad)))
 	stop()
 
 	// Every bad fixture is dead-lettered with its precise reason.
@@ -152,16 +102,16 @@ func TestConsumeFixturesExactlyOnce(t *testing.T) {
 	if err := b.Produce(ctx, "events", append(good, bad...)...); err != nil {
 		t.Fatal(err)
 	}
-	stop = runConsumer(t, cfg, s)
+	stop = testkit.RunConsumer(t, cfg, s)
 	time.Sleep(100 * time.Millisecond)
 	stop()
-	stop = runConsumer(t, cfg, s)
+	stop = testkit.RunConsumer(t, cfg, s)
 	// New events after the replay prove the consumer caught up past it.
 	extra := kafkatest.Message{Value: []byte(`{"specversion":"1.0","id":"late-1","source":"t","type":"incident.resolved","time":"2026-03-03T00:00:00Z","data":{"incident_id":"INC-9"}}`)}
 	if err := b.Produce(ctx, "events", extra); err != nil {
 		t.Fatal(err)
 	}
-	waitCounts(t, s, int64(len(good))+1, int64(len(bad))+int64(len(bad)))
+	testkit.WaitCounts(t, s, int64(len(good))+1, int64(len(bad))+int64(len(bad)))
 	stop()
 	var distinct, total int64
 	if err := s.DB().QueryRow(`SELECT count(DISTINCT id), count(*) FROM events`).Scan(&distinct, &total); err != nil {
@@ -188,9 +138,9 @@ func TestBinaryModeMessage(t *testing.T) {
 	if err := b.Produce(ctx, "bin", m); err != nil {
 		t.Fatal(err)
 	}
-	s := openStore(t)
-	stop := runConsumer(t, ingest.Config{Brokers: []string{b.Addr()}, Topics: []ingest.Topic{{Name: "bin"}}, Group: "g"}, s)
-	waitCounts(t, s, 1, 0)
+	s := testkit.OpenStore(t)
+	stop := testkit.RunConsumer(t, ingest.Config{Brokers: []string{b.Addr()}, Topics: []ingest.Topic{{Name: "bin"}}, Group: "g"}, s)
+	testkit.WaitCounts(t, s, 1, 0)
 	stop()
 	var team string
 	if err := s.DB().QueryRow(`SELECT team FROM events WHERE id='bin-1'`).Scan(&team); err != nil || team != "payments" {
@@ -199,7 +149,7 @@ func TestBinaryModeMessage(t *testing.T) {
 }
 
 func TestWaitForBrokersFailsFast(t *testing.T) {
-	s := openStore(t)
+	s := testkit.OpenStore(t)
 	c, err := ingest.NewConsumer(ingest.Config{Brokers: []string{"127.0.0.1:1"}, Topics: []ingest.Topic{{Name: "x"}}}, s)
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +163,7 @@ func TestWaitForBrokersFailsFast(t *testing.T) {
 
 func TestIngestFileTwice(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := testkit.OpenStore(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "events.jsonl")
 	good, bad := fixtureMessages(t)
@@ -244,7 +194,7 @@ func TestIngestFileTwice(t *testing.T) {
 		}
 	}
 	// The replayed dead letter is recognised by file and line: stored once.
-	waitCounts(t, s, int64(len(good)), 1)
+	testkit.WaitCounts(t, s, int64(len(good)), 1)
 
 	if _, err := ingest.IngestFile(ctx, filepath.Join(dir, "missing.jsonl"), s, ingest.FileConfig{}); err == nil {
 		t.Error("ingest of a missing file succeeded")
@@ -252,7 +202,7 @@ func TestIngestFileTwice(t *testing.T) {
 }
 
 func TestIngestWholeDocument(t *testing.T) {
-	s := openStore(t)
+	s := testkit.OpenStore(t)
 	path := filepath.Join(t.TempDir(), "one.json")
 	doc := "{\n  \"specversion\": \"1.0\", \"id\": \"w-1\", \"source\": \"t\",\n  \"type\": \"incident.triggered\", \"time\": \"2026-03-02T00:00:00Z\",\n  \"data\": {\"incident_id\": \"I\"}\n}\n"
 	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {

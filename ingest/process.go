@@ -77,6 +77,23 @@ func (nopObserver) BatchCommitted(BatchStats)    {}
 func (nopObserver) Lag(string, int, int64)       {}
 func (nopObserver) DecodeWarning(string, string) {}
 
+// pipelineDefaults fills the settings that every ingest path (Kafka,
+// direct, file) defaults alike when its caller leaves them zero: no
+// observer, the default logger, the default decode limits. (Config.Defaults
+// still spells them out; it can call this too.)
+func pipelineDefaults(obs Observer, log *slog.Logger, dec decode.Options) (Observer, *slog.Logger, decode.Options) {
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if dec.Limits == (event.Limits{}) {
+		dec.Limits = event.DefaultLimits()
+	}
+	return obs, log, dec
+}
+
 // raw is one undecoded message with its origin.
 type raw struct {
 	decode.Message

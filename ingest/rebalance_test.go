@@ -11,6 +11,7 @@ import (
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
 	"github.com/pagerlens/pagerlens/internal/synth"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -45,28 +46,6 @@ func keyedMessages(t *testing.T, n int) []kafkatest.Message {
 	})
 	if !errors.Is(err, enough) {
 		t.Fatalf("synth: %d events, want %d (%v)", len(out), n, err)
-	}
-	return out
-}
-
-func storedIDs(t *testing.T, s *store.Store) map[string]int {
-	t.Helper()
-	rows, err := s.DB().Query(`SELECT id, count(*) FROM events GROUP BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = n
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }
@@ -116,8 +95,8 @@ func TestRebalanceStoresEachEventOnce(t *testing.T) {
 			stores := make([]*store.Store, tt.members)
 			stops := make([]func(), tt.members)
 			for i := range tt.members {
-				stores[i] = openStore(t)
-				stops[i] = runConsumer(t, cfg, stores[i])
+				stores[i] = testkit.OpenStore(t)
+				stops[i] = testkit.RunConsumer(t, cfg, stores[i])
 				waitStored(t, stores[i], fmt.Sprintf("member %d", i))
 			}
 			for i := range tt.leave {
@@ -153,7 +132,7 @@ func TestRebalanceStoresEachEventOnce(t *testing.T) {
 			}
 			in := map[string]int{} // id → stores holding it
 			for i, s := range stores {
-				ids := storedIDs(t, s)
+				ids := testkit.StoredIDs(t, s)
 				t.Logf("member %d stored %d events", i, len(ids))
 				for id, k := range ids {
 					if k != 1 {

@@ -13,6 +13,7 @@ import (
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/internal/fixtures"
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 )
 
 // TestSourceTopicsEndToEnd feeds one topic per source format with that
@@ -63,9 +64,9 @@ func TestSourceTopicsEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := openStore(t)
-	stop := runConsumer(t, ingest.Config{Brokers: []string{b.Addr()}, Topics: topics, Group: "sources", BatchWait: 50 * time.Millisecond}, s)
-	waitCounts(t, s, int64(wantEvents), 0)
+	s := testkit.OpenStore(t)
+	stop := testkit.RunConsumer(t, ingest.Config{Brokers: []string{b.Addr()}, Topics: topics, Group: "sources", BatchWait: 50 * time.Millisecond}, s)
+	testkit.WaitCounts(t, s, int64(wantEvents), 0)
 	stop()
 
 	// PagerDuty Q2WXYZ: triggered 02:11:03.210, acknowledged and resolved per

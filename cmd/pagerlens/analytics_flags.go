@@ -3,6 +3,8 @@ package main
 import (
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/internal/config"
 )
@@ -41,17 +43,34 @@ func loadAnalytics(configFile, now, roster string) (analytics.Config, error) {
 	return cfg, nil
 }
 
-// analyticsFlags is loadAnalytics for the one-window commands (report,
-// export): --window replaces the configured windows.
-func analyticsFlags(configFile, now, window, roster string) (analytics.Config, analytics.Window, error) {
-	cfg, err := loadAnalytics(configFile, now, roster)
+// windowFlags are the flags of the one-window commands that read a store
+// (report fatigue, export). Defined once, they keep the same names,
+// defaults and help in both, and reach loadAnalytics by field rather than
+// as positional strings.
+type windowFlags struct {
+	db, window, now, roster, configFile string
+}
+
+// register defines the flags on f; windowUsage is --window's help.
+func (w *windowFlags) register(f *pflag.FlagSet, windowUsage string) {
+	f.StringVar(&w.db, "db", "pagerlens.duckdb", "DuckDB file")
+	f.StringVar(&w.window, "window", "30d", windowUsage)
+	f.StringVar(&w.now, "now", "", "end of the window, RFC 3339 (default: the current time)")
+	f.StringVar(&w.roster, "roster", "", "roster YAML file (time zones, teams, working hours); overrides analytics.roster_file")
+	f.StringVar(&w.configFile, "config", "", "serve's YAML config: its analytics: section sets the thresholds (docs/metrics.md)")
+}
+
+// load is loadAnalytics for one window: --window replaces the
+// configured windows.
+func (w *windowFlags) load() (analytics.Config, analytics.Window, error) {
+	cfg, err := loadAnalytics(w.configFile, w.now, w.roster)
 	if err != nil {
 		return cfg, analytics.Window{}, err
 	}
-	w, err := analytics.ParseWindow(window)
+	win, err := analytics.ParseWindow(w.window)
 	if err != nil {
-		return cfg, w, usageErrorf("--window: %v", err)
+		return cfg, win, usageErrorf("--window: %v", err)
 	}
-	cfg.Windows = []analytics.Window{w}
-	return cfg, w, nil
+	cfg.Windows = []analytics.Window{win}
+	return cfg, win, nil
 }

@@ -9,7 +9,8 @@ import (
 )
 
 func newExportCmd() *cobra.Command {
-	var db, what, format, out, window, now, roster, configFile, team, filename string
+	var what, format, out, team, filename string
+	var wf windowFlags
 	cmd := &cobra.Command{
 		Use:   "export --db FILE --what WHAT --format FORMAT --out DIR",
 		Short: "Run one metric export by hand (what serve's scheduled exports write)",
@@ -27,16 +28,16 @@ md or json.`,
 			if err := applyEnv(cmd); err != nil {
 				return err
 			}
-			cfg, _, err := analyticsFlags(configFile, now, window, roster)
+			cfg, _, err := wf.load()
 			if err != nil {
 				return err
 			}
-			job := export.Job{Name: what, What: export.What(what), Format: format, Window: window,
+			job := export.Job{Name: what, What: export.What(what), Format: format, Window: wf.window,
 				Team: team, Dir: out, Filename: filename, Retention: -1}
 			if err := job.Validate(); err != nil {
 				return usageErrorf("%v", err)
 			}
-			st, err := openReadOnly(cmd, db)
+			st, err := openReadOnly(cmd, wf.db)
 			if err != nil {
 				return err
 			}
@@ -50,14 +51,10 @@ md or json.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	wf.register(f, "the window ending at --now")
 	f.StringVar(&what, "what", "", "mttx, alert_quality, oncall_load, incidents or fatigue_report")
 	f.StringVar(&format, "format", "csv", "csv, parquet or jsonl (fatigue_report: html, md or json)")
 	f.StringVar(&out, "out", ".", "directory to write the file in")
-	f.StringVar(&window, "window", "30d", "the window ending at --now")
-	f.StringVar(&now, "now", "", "end of the window, RFC 3339 (default: the current time)")
-	f.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours); overrides analytics.roster_file")
-	f.StringVar(&configFile, "config", "", "serve's YAML config: its analytics: section sets the thresholds (docs/metrics.md)")
 	f.StringVar(&team, "team", "", "fatigue_report only: one team")
 	f.StringVar(&filename, "filename", export.DefaultFilename, "file name pattern: {name} {what} {window} {date} {time} {ext}")
 	return cmd

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/ingest/decode"
@@ -36,14 +35,11 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 				return usageErrorf("--format: %v", err)
 			}
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, db, store.Options{MemoryLimit: memoryLimit})
+			st, err := openStore(ctx, db, store.Options{MemoryLimit: memoryLimit})
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if err := analytics.Attach(ctx, st); err != nil {
-				return err
-			}
 			var total ingest.FileStats
 			for _, f := range files {
 				s, err := ingest.IngestFile(ctx, f, st, ingest.FileConfig{

@@ -2,11 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -14,7 +11,6 @@ import (
 
 	"github.com/pagerlens/pagerlens/analytics"
 	promexp "github.com/pagerlens/pagerlens/exporters/prometheus"
-	"github.com/pagerlens/pagerlens/store"
 )
 
 func newMetricsCmd() *cobra.Command {
@@ -55,19 +51,12 @@ textfile collector.`,
 					cfg.Windows = append(cfg.Windows, w)
 				}
 			}
-			if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("no store at %s: ingest events first (pagerlens ingest --db %s FILE) or point --db at one", db, db)
-			}
-			ctx := cmd.Context()
-			st, err := store.Open(ctx, db, store.Options{ReadOnly: true})
+			st, err := openReadOnly(cmd, db)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if err := analytics.Attach(ctx, st); err != nil {
-				return err
-			}
-			snap, err := analytics.Compute(ctx, st, cfg)
+			snap, err := analytics.Compute(cmd.Context(), st, cfg)
 			if err != nil {
 				return err
 			}

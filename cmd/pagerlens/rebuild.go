@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -32,14 +31,11 @@ file to itself: stop pagerlens serve first.`,
 				return fmt.Errorf("no store at %s: nothing to rebuild", db)
 			}
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, db, store.Options{MemoryLimit: memoryLimit})
+			st, err := openStore(ctx, db, store.Options{MemoryLimit: memoryLimit})
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if err := analytics.Attach(ctx, st); err != nil {
-				return err
-			}
 			start := time.Now()
 			if err := st.Rebuild(ctx); err != nil {
 				return err

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/exporters/report"
-	"github.com/pagerlens/pagerlens/store"
 )
 
 func newReportCmd() *cobra.Command {
@@ -25,7 +21,8 @@ func newReportCmd() *cobra.Command {
 }
 
 func newReportFatigueCmd() *cobra.Command {
-	var db, team, window, now, roster, configFile, format, out string
+	var team, format, out string
+	var wf windowFlags
 	cmd := &cobra.Command{
 		Use:   "fatigue --db FILE --format html|md|json --out FILE",
 		Short: "Write the pager-fatigue report: load per team and responder, when pages land, the trend, the noisiest alerts",
@@ -48,11 +45,11 @@ a chat post or a ticket, json carries the same data. --out - writes to stdout.`,
 			if out == "" {
 				return usageErrorf("--out: give a file (or - for stdout)")
 			}
-			cfg, w, err := analyticsFlags(configFile, now, window, roster)
+			cfg, w, err := wf.load()
 			if err != nil {
 				return err
 			}
-			st, err := openReadOnly(cmd, db)
+			st, err := openReadOnly(cmd, wf.db)
 			if err != nil {
 				return err
 			}
@@ -75,31 +72,11 @@ a chat post or a ticket, json carries the same data. --out - writes to stdout.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
 	fl.StringVar(&team, "team", "", "report only this team (default: every team)")
-	fl.StringVar(&window, "window", "30d", "the window ending at --now (7d, 30d, 12h, …)")
-	fl.StringVar(&now, "now", "", "end of the window, RFC 3339 (default: the current time)")
-	fl.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours); overrides analytics.roster_file")
-	fl.StringVar(&configFile, "config", "", "serve's YAML config: its analytics: section sets the thresholds (docs/metrics.md)")
+	wf.register(fl, "the window ending at --now (7d, 30d, 12h, …)")
 	fl.StringVar(&format, "format", "html", "html, md or json")
 	fl.StringVarP(&out, "out", "o", "", "output file, or - for stdout")
 	return cmd
-}
-
-// openReadOnly opens an existing store read-only with analytics attached.
-func openReadOnly(cmd *cobra.Command, db string) (*store.Store, error) {
-	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no store at %s: ingest events first (pagerlens ingest --db %s FILE) or point --db at one", db, db)
-	}
-	st, err := store.Open(cmd.Context(), db, store.Options{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	if err := analytics.Attach(cmd.Context(), st); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
 }
 
 // writeFileAtomic writes path through a temp file in its directory and a

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/dashboards"
 	"github.com/pagerlens/pagerlens/store"
 )
@@ -37,15 +36,13 @@ over the whole stream would give.`,
 			}
 			ctx := cmd.Context()
 			start := time.Now()
-			st, err := store.Open(ctx, out, store.Options{MemoryLimit: memoryLimit})
+			// With analytics attached: it registers the derived tables,
+			// which Merge rebuilds.
+			st, err := openStore(ctx, out, store.Options{MemoryLimit: memoryLimit})
 			if err != nil {
 				return fmt.Errorf("merge: %w", err)
 			}
 			defer st.Close()
-			// Registers the derived tables, which Merge rebuilds.
-			if err := analytics.Attach(ctx, st); err != nil {
-				return fmt.Errorf("merge: %w", err)
-			}
 			res, err := store.Merge(ctx, st, srcs)
 			if err != nil {
 				return err

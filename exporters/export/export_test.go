@@ -18,39 +18,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pagerlens/pagerlens/analytics"
-	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/exporters/export"
-	"github.com/pagerlens/pagerlens/internal/synth"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
 )
 
 var fixedNow = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
-
-// synthStore holds a small fixed synthetic world ending at fixedNow.
-func synthStore(tb testing.TB) *store.Store {
-	tb.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, filepath.Join(tb.TempDir(), "e.duckdb"), store.DefaultOptions())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	if err := analytics.Attach(ctx, s); err != nil {
-		tb.Fatal(err)
-	}
-	var rows []store.Row
-	cfg := synth.Config{Seed: 7, Teams: 2, ServicesPerTeam: 2, RespondersPerTeam: 3, RulesPerService: 2, Days: 35, End: fixedNow}
-	if err := synth.Generate(cfg, func(e event.Event) error {
-		rows = append(rows, store.Row{Event: e, Topic: "synth", Offset: int64(len(rows))})
-		return nil
-	}); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := s.WriteBatch(ctx, store.Batch{Rows: rows}); err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
 
 // expected computes the table a job should export, straight from analytics.
 func expected(t *testing.T, st *store.Store, what export.What) export.Table {
@@ -253,7 +226,7 @@ func nilEmpty(tb export.Table) [][]any {
 
 // Every tabular export, read back, equals the analytics rows.
 func TestExportsReadBack(t *testing.T) {
-	st := synthStore(t)
+	st := testkit.SynthStore(t, fixedNow)
 	ctx := context.Background()
 	for _, what := range []export.What{export.MTTx, export.AlertQuality, export.OnCallLoad, export.Incidents} {
 		want := expected(t, st, what)
@@ -301,7 +274,7 @@ func TestExportsReadBack(t *testing.T) {
 }
 
 func TestFatigueReportExport(t *testing.T) {
-	st := synthStore(t)
+	st := testkit.SynthStore(t, fixedNow)
 	dir := t.TempDir()
 	for _, f := range []string{"html", "md", "json"} {
 		res, err := export.Run(context.Background(), st, export.Job{What: export.FatigueReport, Format: f, Dir: dir}, fixedNow, analytics.DefaultConfig(fixedNow))
@@ -352,7 +325,7 @@ func names(t *testing.T, dir string) []string {
 // The real loop, on a fake clock, fires a daily job twice and keeps the
 // newest two files of that job only.
 func TestSchedulerRunsAndPrunes(t *testing.T) {
-	st := synthStore(t)
+	st := testkit.SynthStore(t, fixedNow)
 	dir := t.TempDir()
 	for _, n := range []string{"mttx-30d-2026-03-01.csv", "mttx-30d-2026-03-02.csv", "notes.txt", "other-30d-2026-01-01.csv"} {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
@@ -441,7 +414,7 @@ func gather(t *testing.T, s *export.Scheduler) map[string]float64 {
 // A job whose directory cannot be written fails, is counted, and neither
 // stops the other job nor the next tick.
 func TestSchedulerFailedJobGoesOn(t *testing.T) {
-	st := synthStore(t)
+	st := testkit.SynthStore(t, fixedNow)
 	tmp := t.TempDir()
 	// Root ignores permissions: a regular file where the directory should
 	// be makes it unwritable for anyone.
@@ -545,7 +518,7 @@ func TestJobValidate(t *testing.T) {
 // A symlink in the export dir cannot redirect a write or a removal to a
 // file outside it.
 func TestSymlinkCannotEscape(t *testing.T) {
-	st := synthStore(t)
+	st := testkit.SynthStore(t, fixedNow)
 	dir, outside := t.TempDir(), t.TempDir()
 	victim := filepath.Join(outside, "victim")
 	if err := os.WriteFile(victim, []byte("keep me"), 0o644); err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/ingest"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -120,7 +120,7 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	})
 
 	// A real Prometheus scraping the server every second.
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`global:
   scrape_interval: 1s
@@ -287,14 +287,4 @@ func httpGet(t *testing.T, u string) []byte {
 		t.Fatalf("GET %s: %s\n%s", u, resp.Status, b)
 	}
 	return b
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -14,9 +14,8 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/pagerlens/pagerlens/analytics"
-	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/exporters/report"
-	"github.com/pagerlens/pagerlens/internal/synth"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -24,33 +23,6 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // fixedNow ends the synthetic stream; the report window ends there too.
 var fixedNow = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
-
-// synthStore stores a small, fixed synthetic world: 2 teams of 3
-// responders, 5 weeks ending at fixedNow. synth pins the stream by its seed.
-func synthStore(tb testing.TB) *store.Store {
-	tb.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, filepath.Join(tb.TempDir(), "r.duckdb"), store.DefaultOptions())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	if err := analytics.Attach(ctx, s); err != nil {
-		tb.Fatal(err)
-	}
-	var rows []store.Row
-	cfg := synth.Config{Seed: 7, Teams: 2, ServicesPerTeam: 2, RespondersPerTeam: 3, RulesPerService: 2, Days: 35, End: fixedNow}
-	if err := synth.Generate(cfg, func(e event.Event) error {
-		rows = append(rows, store.Row{Event: e, Topic: "synth", Offset: int64(len(rows))})
-		return nil
-	}); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := s.WriteBatch(ctx, store.Batch{Rows: rows}); err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
 
 func build(tb testing.TB, s *store.Store, team string) *report.Report {
 	tb.Helper()
@@ -93,7 +65,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestGolden(t *testing.T) {
-	s := synthStore(t)
+	s := testkit.SynthStore(t, fixedNow)
 	for _, tc := range []struct {
 		name, team string
 		format     report.Format
@@ -110,7 +82,7 @@ func TestGolden(t *testing.T) {
 
 // The JSON is the Report struct: it decodes back and carries the sections.
 func TestJSONShape(t *testing.T) {
-	r := build(t, synthStore(t), "")
+	r := build(t, testkit.SynthStore(t, fixedNow), "")
 	var back report.Report
 	if err := json.Unmarshal(render(t, r, report.JSON), &back); err != nil {
 		t.Fatal(err)
@@ -146,14 +118,14 @@ func TestJSONShape(t *testing.T) {
 }
 
 func TestTeamFilter(t *testing.T) {
-	r := build(t, synthStore(t), "search")
+	r := build(t, testkit.SynthStore(t, fixedNow), "search")
 	if len(r.Teams) != 1 || r.Teams[0].Team != "search" {
 		t.Fatalf("teams %+v", r.Teams)
 	}
 }
 
 func TestHTML(t *testing.T) {
-	r := build(t, synthStore(t), "")
+	r := build(t, testkit.SynthStore(t, fixedNow), "")
 	doc, err := html.Parse(bytes.NewReader(render(t, r, report.HTML)))
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/pagerlens/pagerlens/ingest/webhook"
 	"github.com/pagerlens/pagerlens/internal/fixtures"
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -190,8 +191,8 @@ func TestKafkaUnavailableThenBack(t *testing.T) {
 		t.Fatalf("%d records, want the first delivery and the retry", len(recs))
 	}
 
-	st := openStore(t)
-	stop := consume(t, b2.Addr(), st, ingest.Topic{Name: topic, Format: "pagerduty"})
+	st := testkit.OpenStore(t)
+	stop := testkit.RunConsumer(t, consumerConfig(b2.Addr(), ingest.Topic{Name: topic, Format: "pagerduty"}), st)
 	defer stop()
 	waitStore(t, st, 1, 0)
 }
@@ -206,50 +207,25 @@ func TestKafkaRejectedBodyDeadLettered(t *testing.T) {
 	if a.code != http.StatusBadRequest || a.body["reason"] != "invalid_json" {
 		t.Fatalf("answer %d %v, want 400 invalid_json", a.code, a.body)
 	}
-	st := openStore(t)
-	stop := consume(t, b.Addr(), st, ingest.Topic{Name: "pagerlens-canonical", Format: "canonical"})
+	st := testkit.OpenStore(t)
+	stop := testkit.RunConsumer(t, consumerConfig(b.Addr(), ingest.Topic{Name: "pagerlens-canonical", Format: "canonical"}), st)
 	defer stop()
 	waitStore(t, st, 0, 1)
 }
 
-func consume(t *testing.T, broker string, st *store.Store, topics ...ingest.Topic) (stop func()) {
-	t.Helper()
-	c, err := ingest.NewConsumer(ingest.Config{Brokers: []string{broker}, Topics: topics, Group: "webhook-test", BatchWait: 50 * time.Millisecond}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	return func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("consumer: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("consumer did not stop within 15 s")
-		}
-	}
+// consumerConfig reads the webhook topics back into a store: one group for
+// the test, a short batch wait so that the test does not sit waiting.
+func consumerConfig(broker string, topics ...ingest.Topic) ingest.Config {
+	return ingest.Config{Brokers: []string{broker}, Topics: topics, Group: "webhook-test", BatchWait: 50 * time.Millisecond}
 }
 
+// waitStore is testkit.WaitCounts, then a moment's stay: a duplicate
+// delivery would show up in it.
 func waitStore(t *testing.T, st *store.Store, events, dead int64) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c := counts(t, st)
-		if c.Events == events && c.DeadLetters == dead {
-			// Stay a moment: a duplicate would show up now.
-			time.Sleep(300 * time.Millisecond)
-			if c2 := counts(t, st); c2 != c {
-				t.Fatalf("store went on to %d events and %d dead letters, want %d and %d", c2.Events, c2.DeadLetters, events, dead)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("store has %d events and %d dead letters, want %d and %d", c.Events, c.DeadLetters, events, dead)
-		}
-		time.Sleep(50 * time.Millisecond)
+	testkit.WaitCounts(t, st, events, dead)
+	time.Sleep(300 * time.Millisecond)
+	if c := counts(t, st); c.Events != events || c.DeadLetters != dead {
+		t.Fatalf("store went on to %d events and %d dead letters, want %d and %d", c.Events, c.DeadLetters, events, dead)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/ingest/webhook"
 	"github.com/pagerlens/pagerlens/internal/fixtures"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -181,16 +182,6 @@ type env struct {
 	dir string
 }
 
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "p.duckdb"), store.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 // newDirect serves every source in direct mode over a real loopback server
 // and a DuckDB file.
 func newDirect(t *testing.T, mutate func(*webhook.Config)) *env {
@@ -200,7 +191,7 @@ func newDirect(t *testing.T, mutate func(*webhook.Config)) *env {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	st := openStore(t)
+	st := testkit.OpenStore(t)
 	h, err := webhook.New(webhook.Options{Config: cfg, Store: st, Now: func() time.Time { return testNow }, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -602,7 +593,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown topic source", webhook.Config{Topics: map[string]string{"pagerdoody": "x"}, Canonical: &webhook.Source{BearerTokenFile: secret}}, "unknown source"},
 		{"kafka without brokers", webhook.Config{Mode: webhook.ModeKafka, Canonical: &webhook.Source{BearerTokenFile: secret}}, "no Kafka brokers"},
 	}
-	st := openStore(t)
+	st := testkit.OpenStore(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := webhook.New(webhook.Options{Config: tt.cfg, Store: st})

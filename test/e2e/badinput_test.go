@@ -16,6 +16,7 @@ import (
 
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
 	"github.com/pagerlens/pagerlens/store"
+	"github.com/pagerlens/pagerlens/test/e2e/e2eutil"
 )
 
 // canonical builds a canonical event document. id and time are pasted in
@@ -125,20 +126,20 @@ func TestBadInput(t *testing.T) {
 	produce(t, b, topic, 1, msgs, kgo.ProducerBatchMaxBytes(16<<20), kgo.MaxBufferedRecords(1))
 
 	db := filepath.Join(t.TempDir(), "p.duckdb")
-	p := start(t, nil, "serve", "--brokers", b.Addr(), "--topics", topic, "--group", group, "--db", db,
+	p := e2eutil.Start(t, "pagerlens", nil, "serve", "--brokers", b.Addr(), "--topics", topic, "--group", group, "--db", db,
 		"--listen", "127.0.0.1:0", "--batch-size", "4", "--batch-wait", "100ms")
 	admin, err := b.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	waitFor(t, "every message consumed", 90*time.Second, func() bool {
-		return committedTotal(t, admin, group, topic, 1) == int64(len(inputs))
+	e2eutil.WaitFor(t, "every message consumed", 90*time.Second, func() bool {
+		return e2eutil.CommittedTotal(t, admin, group, topic, 1) == int64(len(inputs))
 	})
-	if code, _ := p.signal(syscall.SIGTERM, 10*time.Second); code != 0 {
+	if code, _ := p.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Fatalf("SIGTERM: exit code %d", code)
 	}
-	queryStore(t, db, func(s *store.Store) {
+	e2eutil.QueryStore(t, db, func(s *store.Store) {
 		for off, in := range inputs {
 			t.Run(in.name, func(t *testing.T) {
 				var reason, msg string
@@ -168,7 +169,7 @@ func TestBadInput(t *testing.T) {
 
 func mustRoot(t *testing.T) string {
 	t.Helper()
-	root, err := moduleRoot()
+	root, err := e2eutil.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

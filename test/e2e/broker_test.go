@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
+	"github.com/pagerlens/pagerlens/test/e2e/e2eutil"
 )
 
 // brokerDownFor is how long the broker stays stopped. The issue asks for
@@ -27,7 +29,7 @@ func TestBrokerRestart(t *testing.T) {
 		group = "pagerlens"
 	)
 	n1, n2 := 20_000, 2_000
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	data := t.TempDir()
 	opts := kafkatest.Options{Port: port, Topics: []string{topic}, Partitions: parts, DataDir: data}
 	b, err := kafkatest.Start(opts)
@@ -38,25 +40,25 @@ func TestBrokerRestart(t *testing.T) {
 	produce(t, b, topic, parts, msgs[:n1])
 
 	db := filepath.Join(t.TempDir(), "p.duckdb")
-	p := start(t, nil, "serve", "--brokers", b.Addr(), "--topics", topic, "--group", group, "--db", db,
+	p := e2eutil.Start(t, "pagerlens", nil, "serve", "--brokers", b.Addr(), "--topics", topic, "--group", group, "--db", db,
 		"--listen", "127.0.0.1:0", "--batch-size", "500", "--batch-wait", "100ms")
-	addr := p.httpAddr()
+	addr := p.HTTPAddr()
 	admin, err := b.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a first committed batch", 60*time.Second, func() bool { return committedTotal(t, admin, group, topic, parts) > 0 })
+	e2eutil.WaitFor(t, "a first committed batch", 60*time.Second, func() bool { return e2eutil.CommittedTotal(t, admin, group, topic, parts) > 0 })
 	if s := getStatus("http://" + addr + "/readyz"); s != 200 {
 		t.Errorf("/readyz while consuming: %d, want 200", s)
 	}
-	at := committedTotal(t, admin, group, topic, parts)
+	at := e2eutil.CommittedTotal(t, admin, group, topic, parts)
 	admin.Close()
 
 	b.Close()
 	down := time.Now()
 	t.Logf("broker stopped for %s after %d of %d events committed", brokerDownFor, at, n1)
 	// Readiness is probed every 5 s: it must turn 503 within the outage.
-	waitFor(t, "/readyz 503 while the broker is down", brokerDownFor, func() bool {
+	e2eutil.WaitFor(t, "/readyz 503 while the broker is down", brokerDownFor, func() bool {
 		return getStatus("http://"+addr+"/readyz") == 503
 	})
 	notReadyAfter := time.Since(down)
@@ -77,17 +79,17 @@ func TestBrokerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	waitFor(t, "consumer-group lag 0 after the restart", 2*time.Minute, func() bool {
-		return committedTotal(t, admin, group, topic, parts) == int64(n1+n2)
+	e2eutil.WaitFor(t, "consumer-group lag 0 after the restart", 2*time.Minute, func() bool {
+		return e2eutil.CommittedTotal(t, admin, group, topic, parts) == int64(n1+n2)
 	})
-	waitFor(t, "/readyz 200 after the restart", 30*time.Second, func() bool {
+	e2eutil.WaitFor(t, "/readyz 200 after the restart", 30*time.Second, func() bool {
 		return getStatus("http://"+addr+"/readyz") == 200
 	})
 	resumed := time.Since(down)
-	if code, _ := p.signal(syscall.SIGTERM, 10*time.Second); code != 0 {
+	if code, _ := p.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Fatalf("SIGTERM: exit code %d", code)
 	}
-	log := p.output()
+	log := p.Output()
 	for _, want := range []string{"kafka brokers unreachable; not ready", "kafka brokers reachable again; ready"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q", want)
@@ -97,7 +99,7 @@ func TestBrokerRestart(t *testing.T) {
 		t.Error("log shows no retries while the broker was down")
 	}
 	t.Logf("not ready %s after the stop; caught up %s after the stop", notReadyAfter.Round(time.Millisecond), resumed.Round(time.Millisecond))
-	queryStore(t, db, func(s *store.Store) {
+	e2eutil.QueryStore(t, db, func(s *store.Store) {
 		total := scalar[int64](t, s, `SELECT count(*) FROM events`)
 		distinct := scalar[int64](t, s, `SELECT count(DISTINCT id) FROM events`)
 		if total != int64(n1+n2) || distinct != total {
@@ -116,15 +118,15 @@ func TestTopicCreatedLater(t *testing.T) {
 	)
 	b := kafkatest.New(t, kafkatest.Options{Topics: []string{"other"}, Partitions: 2})
 	db := filepath.Join(t.TempDir(), "p.duckdb")
-	p := start(t, nil, "serve", "--brokers", b.Addr(), "--topics", topic, "--group", group, "--db", db,
+	p := e2eutil.Start(t, "pagerlens", nil, "serve", "--brokers", b.Addr(), "--topics", topic, "--group", group, "--db", db,
 		"--listen", "127.0.0.1:0", "--batch-wait", "100ms")
-	addr := p.httpAddr()
+	addr := p.HTTPAddr()
 	// It must notice the missing topic, say so, and keep waiting.
-	p.waitLog(`msg="waiting for kafka topics to be created" missing=\[`+topic+`\]`, 30*time.Second)
+	p.WaitLog(`msg="waiting for kafka topics to be created" missing=\[`+topic+`\]`, 30*time.Second)
 	time.Sleep(time.Second)
 	select {
-	case <-p.done:
-		t.Fatalf("serve exited on a missing topic: %v", p.err)
+	case <-p.Done():
+		t.Fatalf("serve exited on a missing topic: %v", p.Err())
 	default:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -140,22 +142,22 @@ func TestTopicCreatedLater(t *testing.T) {
 	}
 	defer admin.Close()
 	t0 := time.Now()
-	waitFor(t, "the late topic to be consumed", 90*time.Second, func() bool {
-		return committedTotal(t, admin, group, topic, 2) == n
+	e2eutil.WaitFor(t, "the late topic to be consumed", 90*time.Second, func() bool {
+		return e2eutil.CommittedTotal(t, admin, group, topic, 2) == n
 	})
 	t.Logf("consumed %s after the topic was created", time.Since(t0).Round(time.Millisecond))
 	if s := getStatus("http://" + addr + "/readyz"); s != 200 {
 		t.Errorf("/readyz: %d", s)
 	}
-	if code, _ := p.signal(syscall.SIGTERM, 10*time.Second); code != 0 {
+	if code, _ := p.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Fatalf("SIGTERM: exit code %d", code)
 	}
 	// kafka-go alone logs a rejoin for every generation while a topic is
 	// missing, thousands a second; waiting for the topic keeps the log sane.
-	if lines := strings.Count(p.output(), "\n"); lines > 200 {
+	if lines := strings.Count(p.Output(), "\n"); lines > 200 {
 		t.Errorf("%d log lines for one missing topic", lines)
 	}
-	queryStore(t, db, func(s *store.Store) {
+	e2eutil.QueryStore(t, db, func(s *store.Store) {
 		if got := scalar[int64](t, s, `SELECT count(DISTINCT id) FROM events`); got != n {
 			t.Errorf("stored %d events, want %d", got, n)
 		}

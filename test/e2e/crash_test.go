@@ -15,6 +15,7 @@ import (
 
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
 	"github.com/pagerlens/pagerlens/store"
+	"github.com/pagerlens/pagerlens/test/e2e/e2eutil"
 )
 
 // TestCrashRecovery stops pagerlens serve mid-stream once gracefully and
@@ -42,7 +43,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	progress := func() int64 { return committedTotal(t, admin, group, topic, parts) }
+	progress := func() int64 { return e2eutil.CommittedTotal(t, admin, group, topic, parts) }
 
 	db := filepath.Join(t.TempDir(), "p.duckdb")
 	// Small batches make many commit points, so a random kill lands between
@@ -61,14 +62,14 @@ func TestCrashRecovery(t *testing.T) {
 	// 1. SIGTERM mid-stream on a fresh store: exit 0 within 10 s, and the
 	// batch in hand both stored and committed, so the committed offsets
 	// match the store exactly.
-	p := start(t, nil, args...)
-	waitFor(t, "a first committed batch", 60*time.Second, func() bool { return progress() > 0 })
+	p := e2eutil.Start(t, "pagerlens", nil, args...)
+	e2eutil.WaitFor(t, "a first committed batch", 60*time.Second, func() bool { return progress() > 0 })
 	time.Sleep(pause())
-	code, took := p.signal(syscall.SIGTERM, 10*time.Second)
+	code, took := p.Signal(syscall.SIGTERM, 10*time.Second)
 	if code != 0 {
 		t.Fatalf("SIGTERM: exit code %d, want 0", code)
 	}
-	if !strings.Contains(p.output(), "stopped cleanly") {
+	if !strings.Contains(p.Output(), "stopped cleanly") {
 		t.Error("SIGTERM: no 'stopped cleanly' in the log")
 	}
 	done := progress()
@@ -77,8 +78,8 @@ func TestCrashRecovery(t *testing.T) {
 		t.Logf("the whole stream was consumed before SIGTERM; the batch-in-hand check below is weaker")
 	}
 	adm := admin
-	queryStore(t, db, func(s *store.Store) {
-		offs, err := committed(t.Context(), adm, group, topic, parts)
+	e2eutil.QueryStore(t, db, func(s *store.Store) {
+		offs, err := e2eutil.Committed(t.Context(), adm, group, topic, parts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,15 +94,14 @@ func TestCrashRecovery(t *testing.T) {
 	// 2. kill -9 at random points while it consumes, restarting each time.
 	for i := range kills {
 		before := progress()
-		p := start(t, nil, args...)
+		p := e2eutil.Start(t, "pagerlens", nil, args...)
 		// A killed member stays in the group until its session times out
 		// (10 s), so the restarted one may wait that long before it consumes.
-		waitFor(t, fmt.Sprintf("run %d to commit a batch", i+2), 90*time.Second, func() bool { return progress() > before })
+		e2eutil.WaitFor(t, fmt.Sprintf("run %d to commit a batch", i+2), 90*time.Second, func() bool { return progress() > before })
 		time.Sleep(pause())
-		if err := p.cmd.Process.Kill(); err != nil {
+		if err := p.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		<-p.done
 		at := progress()
 		t.Logf("kill -9 #%d after %d of %d events committed", i+1, at, n)
 		if at >= int64(n) {
@@ -112,18 +112,18 @@ func TestCrashRecovery(t *testing.T) {
 	// 3. Restart and let it finish: the group's lag reaches 0 (committed ==
 	// produced, and offsets are committed only after the DuckDB commit).
 	var storedBefore int64
-	queryStore(t, db, func(s *store.Store) { storedBefore = scalar[int64](t, s, `SELECT count(*) FROM events`) })
+	e2eutil.QueryStore(t, db, func(s *store.Store) { storedBefore = scalar[int64](t, s, `SELECT count(*) FROM events`) })
 	// The last run uses serve's default batch size: it has no kill to
 	// survive, only the rest of the stream to get through quickly.
-	p = start(t, nil, base...)
-	addr := p.httpAddr()
-	waitFor(t, "consumer-group lag 0", 3*time.Minute, func() bool { return progress() == int64(n) })
+	p = e2eutil.Start(t, "pagerlens", nil, base...)
+	addr := p.HTTPAddr()
+	e2eutil.WaitFor(t, "consumer-group lag 0", 3*time.Minute, func() bool { return progress() == int64(n) })
 	checkExportedCounters(t, addr, topic, int64(n)-storedBefore)
-	if code, took := p.signal(syscall.SIGTERM, 10*time.Second); code != 0 {
+	if code, took := p.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Fatalf("final SIGTERM: exit code %d after %s", code, took)
 	}
 
-	queryStore(t, db, func(s *store.Store) {
+	e2eutil.QueryStore(t, db, func(s *store.Store) {
 		total := scalar[int64](t, s, `SELECT count(*) FROM events`)
 		distinct := scalar[int64](t, s, `SELECT count(DISTINCT id) FROM events`)
 		dead := scalar[int64](t, s, `SELECT count(*) FROM dead_letters`)

@@ -1,16 +1,8 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,84 +19,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
+	"github.com/pagerlens/pagerlens/test/e2e/e2eutil"
 )
-
-// pki is a throw-away CA with a server certificate for 127.0.0.1 and a
-// client certificate, written as PEM files.
-type pki struct {
-	caFile, certFile, keyFile     string // client side
-	serverCertFile, serverKeyFile string
-	pool                          *x509.CertPool
-	server, client                tls.Certificate
-}
-
-func newPKI(t *testing.T) *pki {
-	t.Helper()
-	dir := t.TempDir()
-	caKey := mustKey(t)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "pagerlens test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &pki{pool: x509.NewCertPool()}
-	p.pool.AddCert(ca)
-	p.caFile = writePEM(t, dir, "ca.pem", "CERTIFICATE", caDER, 0o644)
-	leaf := func(name string, serial int64, usage x509.ExtKeyUsage) (tls.Certificate, string, string) {
-		key := mustKey(t)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kder, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		certFile := writePEM(t, dir, name+".pem", "CERTIFICATE", der, 0o644)
-		keyFile := writePEM(t, dir, name+".key", "EC PRIVATE KEY", kder, 0o600)
-		c, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c, certFile, keyFile
-	}
-	p.server, p.serverCertFile, p.serverKeyFile = leaf("server", 2, x509.ExtKeyUsageServerAuth)
-	p.client, p.certFile, p.keyFile = leaf("client", 3, x509.ExtKeyUsageClientAuth)
-	return p
-}
-
-func mustKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func writePEM(t *testing.T, dir, name, typ string, der []byte, mode os.FileMode) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), mode); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // TestSecuredBrokers runs serve against the embedded broker with TLS
 // (verified server, client certificate) and SASL PLAIN, SCRAM-SHA-256 and
@@ -118,7 +36,7 @@ func TestSecuredBrokers(t *testing.T) {
 		password = "s3cret-Pa55word-never-logged"
 		n        = 200
 	)
-	p := newPKI(t)
+	p := testkit.NewPKI(t)
 	tests := []struct {
 		name      string
 		tls       bool
@@ -142,9 +60,9 @@ func TestSecuredBrokers(t *testing.T) {
 			opts := kafkatest.Options{Topics: []string{topic}, Partitions: 2}
 			var client []kgo.Opt
 			if tt.tls {
-				opts.TLS = &tls.Config{Certificates: []tls.Certificate{p.server}, ClientCAs: p.pool,
+				opts.TLS = &tls.Config{Certificates: []tls.Certificate{p.Server}, ClientCAs: p.Pool,
 					ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}
-				client = append(client, kgo.DialTLSConfig(&tls.Config{RootCAs: p.pool, Certificates: []tls.Certificate{p.client}, MinVersion: tls.VersionTLS12}))
+				client = append(client, kgo.DialTLSConfig(&tls.Config{RootCAs: p.Pool, Certificates: []tls.Certificate{p.Client}, MinVersion: tls.VersionTLS12}))
 			}
 			if tt.mech != "" {
 				opts.SASL = &kafkatest.SASL{Mechanism: tt.mech, User: user, Password: password}
@@ -164,9 +82,9 @@ func TestSecuredBrokers(t *testing.T) {
 			var yml strings.Builder
 			yml.WriteString("kafka:\n")
 			if tt.tls {
-				fmt.Fprintf(&yml, "  tls:\n    enabled: true\n    ca_file: %s\n", p.caFile)
+				fmt.Fprintf(&yml, "  tls:\n    enabled: true\n    ca_file: %s\n", p.CAFile)
 				if tt.clientTLS {
-					fmt.Fprintf(&yml, "    cert_file: %s\n    key_file: %s\n", p.certFile, p.keyFile)
+					fmt.Fprintf(&yml, "    cert_file: %s\n    key_file: %s\n", p.CertFile, p.KeyFile)
 				}
 			}
 			var env []string
@@ -204,22 +122,22 @@ func TestSecuredBrokers(t *testing.T) {
 				t.Logf("exit %d: %s", code, lastLine(out))
 				return
 			}
-			proc := start(t, env, args...)
+			proc := e2eutil.Start(t, "pagerlens", env, args...)
 			admin, err := b.Client(client...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer admin.Close()
-			waitFor(t, "every event consumed", 60*time.Second, func() bool {
-				return committedTotal(t, admin, "pagerlens", topic, 2) == n
+			e2eutil.WaitFor(t, "every event consumed", 60*time.Second, func() bool {
+				return e2eutil.CommittedTotal(t, admin, "pagerlens", topic, 2) == n
 			})
-			if code, _ := proc.signal(syscall.SIGTERM, 10*time.Second); code != 0 {
+			if code, _ := proc.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
 				t.Fatalf("SIGTERM: exit %d", code)
 			}
-			if out := proc.output(); strings.Contains(out, password) {
+			if out := proc.Output(); strings.Contains(out, password) {
 				t.Errorf("the SASL password appears in the debug log")
 			}
-			queryStore(t, db, func(s *store.Store) {
+			e2eutil.QueryStore(t, db, func(s *store.Store) {
 				if got := scalar[int64](t, s, `SELECT count(*) FROM events`); got != n {
 					t.Errorf("stored %d events, want %d", got, n)
 				}
@@ -231,7 +149,7 @@ func TestSecuredBrokers(t *testing.T) {
 // TestSecuredHTTP serves /metrics and the probes behind exporter-toolkit
 // TLS and basic auth.
 func TestSecuredHTTP(t *testing.T) {
-	p := newPKI(t)
+	p := testkit.NewPKI(t)
 	dir := t.TempDir()
 	const user, pass = "prometheus", "scrape-Pa55"
 	hash, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.MinCost)
@@ -239,15 +157,15 @@ func TestSecuredHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := filepath.Join(dir, "web.yml")
-	cfg := fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  %s: %s\n", p.serverCertFile, p.serverKeyFile, user, hash)
+	cfg := fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  %s: %s\n", p.ServerCertFile, p.ServerKeyFile, user, hash)
 	if err := os.WriteFile(web, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	b := kafkatest.New(t, kafkatest.Options{Topics: []string{"events"}})
-	proc := start(t, nil, "serve", "--brokers", b.Addr(), "--topics", "events", "--db", filepath.Join(dir, "p.duckdb"),
+	proc := e2eutil.Start(t, "pagerlens", nil, "serve", "--brokers", b.Addr(), "--topics", "events", "--db", filepath.Join(dir, "p.duckdb"),
 		"--listen", "127.0.0.1:0", "--web.config.file", web)
-	addr := proc.httpAddr()
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.pool, MinVersion: tls.VersionTLS12}}}
+	addr := proc.HTTPAddr()
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.Pool, MinVersion: tls.VersionTLS12}}}
 	get := func(scheme, path string, auth bool) int {
 		req, _ := http.NewRequest(http.MethodGet, scheme+"://"+addr+path, nil)
 		if auth {
@@ -274,12 +192,12 @@ func TestSecuredHTTP(t *testing.T) {
 	for _, tt := range tests {
 		var got int
 		// /metrics may answer 503 until the first analytics snapshot.
-		waitFor(t, fmt.Sprintf("%s %s auth=%v → %d", tt.scheme, tt.path, tt.auth, tt.want), 30*time.Second, func() bool {
+		e2eutil.WaitFor(t, fmt.Sprintf("%s %s auth=%v → %d", tt.scheme, tt.path, tt.auth, tt.want), 30*time.Second, func() bool {
 			got = get(tt.scheme, tt.path, tt.auth)
 			return got == tt.want
 		})
 	}
-	if code, _ := proc.signal(syscall.SIGTERM, 10*time.Second); code != 0 {
+	if code, _ := proc.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Errorf("SIGTERM: exit %d", code)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
 	"github.com/pagerlens/pagerlens/store"
+	"github.com/pagerlens/pagerlens/test/e2e/e2eutil"
 )
 
 // mountTmpfs mounts a tmpfs of size (e.g. "2m") with extra options on a
@@ -48,8 +49,8 @@ func remount(t *testing.T, dir, opts string) {
 func TestStoreStartErrors(t *testing.T) {
 	b := kafkatest.New(t, kafkatest.Options{Topics: []string{"events"}})
 	held := filepath.Join(t.TempDir(), "held.duckdb")
-	holder := start(t, nil, "serve", "--brokers", b.Addr(), "--topics", "events", "--db", held, "--listen", "127.0.0.1:0")
-	holder.waitLog(`msg=serving`, 60*time.Second)
+	holder := e2eutil.Start(t, "pagerlens", nil, "serve", "--brokers", b.Addr(), "--topics", "events", "--db", held, "--listen", "127.0.0.1:0")
+	holder.WaitLog(`msg=serving`, 60*time.Second)
 
 	tests := []struct {
 		name string
@@ -89,7 +90,7 @@ func TestStoreStartErrors(t *testing.T) {
 			}
 		})
 	}
-	if code, _ := holder.signal(syscall.SIGTERM, 10*time.Second); code != 0 {
+	if code, _ := holder.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Errorf("holder: exit %d", code)
 	}
 }
@@ -136,27 +137,27 @@ func diskFull(t *testing.T, restart bool) {
 	defer admin.Close()
 	args := []string{"serve", "--brokers", b.Addr(), "--topics", topic, "--group", group, "--db", db,
 		"--listen", "127.0.0.1:0", "--batch-size", "1000", "--batch-wait", "100ms"}
-	p := start(t, nil, args...)
-	m := p.waitLog(`level=ERROR msg="store write failed; offsets not committed, retrying" err=[^\n]*`, 90*time.Second)
+	p := e2eutil.Start(t, "pagerlens", nil, args...)
+	m := p.WaitLog(`level=ERROR msg="store write failed; offsets not committed, retrying" err=[^\n]*`, 90*time.Second)
 	t.Logf("logged: %s", m[0])
 	// The failing batch's offsets must not move while it is retried.
-	c1 := committedTotal(t, admin, group, topic, parts)
+	c1 := e2eutil.CommittedTotal(t, admin, group, topic, parts)
 	time.Sleep(2 * time.Second)
-	if c2 := committedTotal(t, admin, group, topic, parts); c2 != c1 {
+	if c2 := e2eutil.CommittedTotal(t, admin, group, topic, parts); c2 != c1 {
 		t.Fatalf("offsets moved from %d to %d while the store could not write", c1, c2)
 	}
 
 	if restart {
-		code, took := p.signal(syscall.SIGTERM, 30*time.Second)
-		t.Logf("SIGTERM while the disk is full: exit %d after %s; %s", code, took.Round(time.Millisecond), lastLine(p.output()))
+		code, took := p.Signal(syscall.SIGTERM, 30*time.Second)
+		t.Logf("SIGTERM while the disk is full: exit %d after %s; %s", code, took.Round(time.Millisecond), lastLine(p.Output()))
 		if code == 0 {
 			t.Error("exit 0 although the batch in hand could not be stored")
 		}
 		// Per partition, the stored events are exactly the committed
 		// prefix: no partial batch.
 		remount(t, dir, "size=256m")
-		queryStore(t, db, func(s *store.Store) {
-			offs, err := committed(t.Context(), admin, group, topic, parts)
+		e2eutil.QueryStore(t, db, func(s *store.Store) {
+			offs, err := e2eutil.Committed(t.Context(), admin, group, topic, parts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,15 +172,15 @@ func diskFull(t *testing.T, restart bool) {
 			}
 			t.Logf("after the disk filled: %d of %d events stored, all committed", total, n)
 		})
-		p = start(t, nil, args...)
+		p = e2eutil.Start(t, "pagerlens", nil, args...)
 	} else {
 		remount(t, dir, "size=256m")
 	}
-	waitFor(t, "lag 0 after space was freed", 2*time.Minute, func() bool { return committedTotal(t, admin, group, topic, parts) == n })
-	if code, _ := p.signal(syscall.SIGTERM, 10*time.Second); code != 0 {
+	e2eutil.WaitFor(t, "lag 0 after space was freed", 2*time.Minute, func() bool { return e2eutil.CommittedTotal(t, admin, group, topic, parts) == n })
+	if code, _ := p.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Fatalf("SIGTERM: exit code %d", code)
 	}
-	queryStore(t, db, func(s *store.Store) {
+	e2eutil.QueryStore(t, db, func(s *store.Store) {
 		total := scalar[int64](t, s, `SELECT count(*) FROM events`)
 		distinct := scalar[int64](t, s, `SELECT count(DISTINCT id) FROM events`)
 		if total != n || distinct != n {

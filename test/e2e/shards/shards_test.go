@@ -3,8 +3,8 @@
 // every event in exactly one shard, the additive families of the shards add
 // up to one instance's, and the merged stores give one instance's snapshot.
 //
-// It has its own package (and binary build) so that it does not depend on
-// the helpers of the other e2e tests.
+// It has its own package (and binary build); the process, polling and
+// store helpers it shares with test/e2e are in e2eutil.
 package shards
 
 import (
@@ -18,178 +18,39 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/internal/demo"
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
+	"github.com/pagerlens/pagerlens/test/e2e/e2eutil"
 )
 
-// bin is the pagerlens binary built by TestMain.
-var bin string
-
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(e2eutil.Main(m, "pagerlens-shards-"))
 }
 
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "pagerlens-shards-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin = filepath.Join(dir, "pagerlens")
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
-	// A real binary: SIGTERM must reach serve as it would in production.
-	build := exec.Command("go", "build", "-o", bin, "./cmd/pagerlens")
-	build.Dir = root
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build pagerlens:", err)
-		return 1
-	}
-	return m.Run()
-}
-
-// server is one running pagerlens serve.
-type server struct {
-	t    *testing.T
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-}
-
-func startServe(t *testing.T, name string, args ...string) *server {
+// stop sends SIGTERM to a serve and waits for a clean exit.
+func stop(t *testing.T, s *e2eutil.Proc) time.Duration {
 	t.Helper()
-	f, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
-	if err != nil {
-		t.Fatal(err)
+	code, took := s.Signal(syscall.SIGTERM, 30*time.Second)
+	if code != 0 {
+		t.Fatalf("%s exited with %d after SIGTERM", s.Name(), code)
 	}
-	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	s := &server{t: t, name: name, cmd: cmd, log: f.Name(), done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		f.Close()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			_ = cmd.Process.Kill()
-			<-s.done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(s.log)
-			if len(b) > 6000 {
-				b = b[len(b)-6000:]
-			}
-			t.Logf("log of %s:\n%s", name, b)
-		}
-	})
-	return s
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (s *server) stop() time.Duration {
-	s.t.Helper()
-	t0 := time.Now()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		s.t.Fatalf("SIGTERM %s: %v", s.name, err)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		s.t.Fatalf("%s did not exit within 30 s of SIGTERM", s.name)
-	}
-	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
-		s.t.Fatalf("%s exited with %d after SIGTERM", s.name, code)
-	}
-	return time.Since(t0)
-}
-
-// committed is the number of messages group has committed on topic,
-// asked of the broker as an operator's lag check would (-1: not known yet).
-func committed(t *testing.T, cl *kgo.Client, group, topic string, partitions int32) int64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req := kmsg.NewPtrOffsetFetchRequest()
-	req.Group = group
-	rt := kmsg.NewOffsetFetchRequestTopic()
-	rt.Topic = topic
-	for p := range partitions {
-		rt.Partitions = append(rt.Partitions, p)
-	}
-	req.Topics = []kmsg.OffsetFetchRequestTopic{rt}
-	resp, err := req.RequestWith(ctx, cl)
-	if err != nil || resp.ErrorCode != 0 {
-		return -1
-	}
-	var n int64
-	for _, tp := range resp.Topics {
-		for _, pp := range tp.Partitions {
-			if pp.ErrorCode == 0 && pp.Offset > 0 {
-				n += pp.Offset
-			}
-		}
-	}
-	return n
-}
-
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return took
 }
 
 // ids returns how many times each event id is in the store file.
-func ids(t *testing.T, path string) map[string]int {
+func ids(t *testing.T, path string) (out map[string]int) {
 	t.Helper()
-	s, err := store.Open(context.Background(), path, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rows, err := s.DB().Query(`SELECT id, count(*) FROM events GROUP BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = n
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	e2eutil.QueryStore(t, path, func(s *store.Store) { out = testkit.StoredIDs(t, s) })
 	return out
 }
 
@@ -199,7 +60,7 @@ func pagerlens(t *testing.T, args ...string) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := exec.CommandContext(ctx, e2eutil.Bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("pagerlens %s: %v\n%s", strings.Join(args, " "), err, errb.String())
@@ -265,13 +126,12 @@ func additive(s *analytics.Snapshot) map[string]float64 {
 var generationLine = regexp.MustCompile(`msg="kafka consumer group generation" group=\S+ generation=(\d+)`)
 
 // lastGeneration is the last generation s logged (0: none yet).
-func (s *server) lastGeneration() int {
-	b, _ := os.ReadFile(s.log)
-	m := generationLine.FindAllSubmatch(b, -1)
+func lastGeneration(s *e2eutil.Proc) int {
+	m := generationLine.FindAllStringSubmatch(s.Output(), -1)
 	if len(m) == 0 {
 		return 0
 	}
-	n, _ := strconv.Atoi(string(m[len(m)-1][1]))
+	n, _ := strconv.Atoi(m[len(m)-1][1])
 	return n
 }
 
@@ -355,11 +215,11 @@ func TestShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	dbSingle := filepath.Join(dir, "single.duckdb")
-	single := startServe(t, "single", append([]string{"--group", "single", "--db", dbSingle}, common("reference")...)...)
-	waitFor(t, "the single instance to commit the whole stream", 60*time.Second, func() bool {
-		return committed(t, admin, "single", "reference", parts) == n
+	single := e2eutil.Start(t, "single", nil, append([]string{"serve", "--group", "single", "--db", dbSingle}, common("reference")...)...)
+	e2eutil.WaitFor(t, "the single instance to commit the whole stream", 60*time.Second, func() bool {
+		return e2eutil.CommittedTotal(t, admin, "single", "reference", parts) == n
 	})
-	single.stop()
+	stop(t, single)
 	singleJSON, snapSingle := snapshot(t, dbSingle)
 	one := additive(snapSingle)
 
@@ -367,32 +227,32 @@ func TestShards(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			topic, group := topics[i+1], fmt.Sprintf("shards-%d", i)
 			dbA, dbB := filepath.Join(dir, group+"-a.duckdb"), filepath.Join(dir, group+"-b.duckdb")
-			a := startServe(t, group+"-a", append([]string{"--group", group, "--db", dbA}, common(topic)...)...)
-			sb := startServe(t, group+"-b", append([]string{"--group", group, "--db", dbB}, common(topic)...)...)
-			progress := func() int64 { return committed(t, admin, group, topic, parts) }
+			a := e2eutil.Start(t, group+"-a", nil, append([]string{"serve", "--group", group, "--db", dbA}, common(topic)...)...)
+			sb := e2eutil.Start(t, group+"-b", nil, append([]string{"serve", "--group", group, "--db", dbB}, common(topic)...)...)
+			progress := func() int64 { return e2eutil.CommittedTotal(t, admin, group, topic, parts) }
 			if tt.halfway {
 				produced := make(chan error, 1)
 				go func() { produced <- produce(topic, 100*time.Millisecond) }()
-				waitFor(t, "the shards to commit half the stream", 60*time.Second, func() bool { return progress() >= n/2 })
+				e2eutil.WaitFor(t, "the shards to commit half the stream", 60*time.Second, func() bool { return progress() >= n/2 })
 				at := progress()
-				took := a.stop()
+				took := stop(t, a)
 				t.Logf("SIGTERM to shard a after %d of %d messages committed; it exited cleanly in %s", at, n, took.Round(time.Millisecond))
 				if err := <-produced; err != nil {
 					t.Fatal(err)
 				}
-				waitFor(t, "shard b to take over and commit the whole stream", 60*time.Second, func() bool { return progress() == n })
-				sb.stop()
+				e2eutil.WaitFor(t, "shard b to take over and commit the whole stream", 60*time.Second, func() bool { return progress() == n })
+				stop(t, sb)
 			} else {
-				waitFor(t, "both shards in one generation", 60*time.Second, func() bool {
-					ga, gb := a.lastGeneration(), sb.lastGeneration()
+				e2eutil.WaitFor(t, "both shards in one generation", 60*time.Second, func() bool {
+					ga, gb := lastGeneration(a), lastGeneration(sb)
 					return ga > 0 && ga == gb
 				})
 				if err := produce(topic, 0); err != nil {
 					t.Fatal(err)
 				}
-				waitFor(t, "the shards to commit the whole stream", 60*time.Second, func() bool { return progress() == n })
-				a.stop()
-				sb.stop()
+				e2eutil.WaitFor(t, "the shards to commit the whole stream", 60*time.Second, func() bool { return progress() == n })
+				stop(t, a)
+				stop(t, sb)
 			}
 
 			// 1. The union of the shards' stores holds each event once.
@@ -479,24 +339,21 @@ func union(a, b map[string]float64) map[string]bool {
 func splitIncidents(t *testing.T, dbA, dbB string) int {
 	t.Helper()
 	incidents := func(path string) map[string]bool {
-		s, err := store.Open(context.Background(), path, store.Options{ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		rows, err := s.DB().Query(`SELECT DISTINCT incident_id FROM events WHERE incident_id IS NOT NULL`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
 		out := map[string]bool{}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+		e2eutil.QueryStore(t, path, func(s *store.Store) {
+			rows, err := s.DB().Query(`SELECT DISTINCT incident_id FROM events WHERE incident_id IS NOT NULL`)
+			if err != nil {
 				t.Fatal(err)
 			}
-			out[id] = true
-		}
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				out[id] = true
+			}
+		})
 		return out
 	}
 	a, b := incidents(dbA), incidents(dbB)
