@@ -264,7 +264,10 @@ func oncallLoad(p promql, topN int) def {
 	byResp := []string{mn.LabelTeam, mn.LabelResponder}
 	respLegend := "{{responder}} ({{team}})"
 	topResp := func(expr string) string { return fmt.Sprintf("topk(%d, %s)", topN, expr) }
-	perShift := fmt.Sprintf("%s / (%s / %d)",
+	// Only responders with time on call: one paged without any (an
+	// escalation to someone off the rotation) would divide by zero, and
+	// +Inf would top the topk.
+	perShift := fmt.Sprintf("%s / ((%s > 0) / %d)",
 		p.total(mn.Interruptions, fTeamWindow, byResp...), p.total(mn.OncallSeconds, fTeamWindow, byResp...), shiftSeconds)
 	byRespW := []string{mn.LabelTeam, mn.LabelResponder, mn.LabelWindow}
 	oncallShare := p.perWindow(p.total(mn.OncallSeconds, fTeamWindow, byRespW...))
@@ -292,7 +295,7 @@ func oncallLoad(p promql, topN int) def {
 				{
 					kind: kindBarGauge, title: "Interruptions per 12 h on call", unit: unitCount, w: 8, h: 10, decimals: ptr(1.0),
 					thresholds:  []step{{sreMaxIncidentsPerShift, "red"}},
-					description: fmt.Sprintf("Interruptions ÷ (time on call ÷ 12 h). Red from %d: Google SRE guidance is at most 2 incidents per 12-hour shift; the %d highest.", sreMaxIncidentsPerShift, topN) + noteWindow,
+					description: fmt.Sprintf("Interruptions ÷ (time on call ÷ 12 h), for responders with time on call in the window. Red from %d: Google SRE guidance is at most 2 incidents per 12-hour shift; the %d highest.", sreMaxIncidentsPerShift, topN) + noteWindow,
 					targets:     []target{{expr: topResp(perShift), legend: respLegend}},
 				},
 			}},

@@ -1,0 +1,536 @@
+// Package dashboards checks the generated Grafana dashboards against real
+// data (issue 5, "How it is checked", second bullet): pagerlens serve
+// consumes the fixture stream from the embedded broker, a real Prometheus
+// scrapes it, and every panel's query, with the dashboard variables set to
+// "All", must return data.
+package dashboards
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagerlens/pagerlens/dashboards"
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/internal/fixtures"
+	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/synth"
+)
+
+const (
+	topicCanonical    = "pagerlens-events"
+	topicAlertmanager = "am-webhooks"
+	// window is the value the window variable takes: the synthetic stream
+	// covers 30 days, and 30d is the dashboards' default.
+	window = "30d"
+)
+
+// noDataAllowed lists panels whose queries may legitimately return nothing
+// for this stream, keyed "dashboard uid / panel title", with the reason. Keep
+// it short: the preferred fix is a stream that produces the data. An entry
+// whose panel does return data fails the test, so the list cannot go stale.
+var noDataAllowed = map[string]string{}
+
+// TestEveryPanelReturnsData is the end-to-end check of the dashboards.
+func TestEveryPanelReturnsData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds pagerlens and starts a real Prometheus")
+	}
+	prometheus := tool(t, "prometheus")
+	start := time.Now()
+
+	// The build and the stream are independent: build while generating.
+	// A cold build (cgo, DuckDB) can take minutes on a fresh CI machine, so
+	// it has its own deadline and the run's starts after it.
+	type buildResult struct {
+		bin string
+		err error
+	}
+	buildc := make(chan buildResult, 1)
+	binDir := t.TempDir()
+	buildCtx, buildCancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer buildCancel()
+	go func() {
+		bin, err := buildPagerlens(buildCtx, binDir)
+		buildc <- buildResult{bin, err}
+	}()
+	stream := fixtureStream(t)
+	broker := kafkatest.New(t, kafkatest.Options{Topics: sortedKeys(stream), Partitions: 2})
+	b := <-buildc
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	builtAt := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// pagerlens serve with exports and webhooks, so that the pipeline
+	// families of those parts have data too.
+	dir := t.TempDir()
+	token := "e2e-dashboards-token"
+	tokenFile := filepath.Join(dir, "canonical.token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exportDir := filepath.Join(dir, "exports")
+	if err := os.Mkdir(exportDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	serveAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := fmt.Sprintf(`db: %q
+listen: %q
+store: {memory_limit: 512MB, threads: 2}
+kafka:
+  brokers: [%q]
+  group: pagerlens-e2e-dashboards
+  topics:
+    - {name: %s, format: canonical}
+    - {name: %s, format: alertmanager}
+  batch_wait: 50ms
+prometheus:
+  refresh_interval: 2s
+webhooks:
+  mode: direct
+  canonical: {bearer_token_file: %q}
+exports:
+  - {name: e2e-mttx, schedule: "@every 1s", what: mttx, format: csv, dir: %q, retention: 2}
+`, filepath.Join(dir, "pagerlens.duckdb"), serveAddr, broker.Addr(), topicCanonical, topicAlertmanager, tokenFile, exportDir)
+	cfgPath := filepath.Join(dir, "pagerlens.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serve := startProc(t, "pagerlens-serve", b.bin, "serve", "--config", cfgPath)
+
+	// A real Prometheus scraping serve every second.
+	promAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	promDir := t.TempDir()
+	promCfg := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: pagerlens
+    static_configs:
+      - targets: [%q]
+`, serveAddr)
+	promCfgPath := filepath.Join(promDir, "prometheus.yml")
+	if err := os.WriteFile(promCfgPath, []byte(promCfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	promProc := startProc(t, "prometheus", prometheus,
+		"--config.file="+promCfgPath,
+		"--storage.tsdb.path="+filepath.Join(promDir, "data"),
+		"--web.listen-address="+promAddr,
+	)
+	prom := promAPI{base: "http://" + promAddr}
+	watch := []*proc{serve, promProc}
+
+	if err := poll(ctx, "pagerlens serve ready", 100*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
+		return httpOK(ctx, "http://"+serveAddr+"/readyz")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Scraped a few times before anything happens: the rate panels
+	// (batch duration, webhook latency) need the counters to move between
+	// two scrapes, which they only do if the work happens while scraped.
+	if err := poll(ctx, "prometheus scraping pagerlens", 250*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
+		v, ok, err := prom.scalar(ctx, `sum_over_time(up{job="pagerlens"}[1m])`)
+		if err != nil {
+			return false, err.Error(), nil // not serving the API yet
+		}
+		return ok && v >= 2, fmt.Sprintf("%v successful scrapes", v), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	produced := 0
+	for _, topic := range sortedKeys(stream) {
+		if err := broker.Produce(ctx, topic, stream[topic]...); err != nil {
+			t.Fatal(err)
+		}
+		produced += len(stream[topic])
+	}
+	// Everything produced was consumed (stored, duplicate or dead-lettered).
+	if err := poll(ctx, "stream consumed", 250*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
+		v, _, err := prom.scalar(ctx, "sum(pagerlens_ingest_messages_total)")
+		if err != nil {
+			return false, "", err
+		}
+		return v >= float64(produced), fmt.Sprintf("%v of %d messages consumed", v, produced), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Two webhook requests with a scrape between them: the per-source
+	// series only appear with the first request, so the first scrape that
+	// sees them is where the rate starts.
+	postWebhook(ctx, t, "http://"+serveAddr, token, 1)
+	if err := poll(ctx, "webhook request scraped", 250*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
+		_, ok, err := prom.scalar(ctx, `sum(pagerlens_webhook_requests_total{source="canonical"})`)
+		return ok, "no webhook request series yet", err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	postWebhook(ctx, t, "http://"+serveAddr, token, 2)
+
+	qs := dashboardQueries(t)
+	if len(qs) == 0 {
+		t.Fatal("no queries found in the dashboards")
+	}
+	// Poll until every query has data: the analytics refresh, the export
+	// ticks and the scrapes land at their own pace after the stream is in.
+	// A minute is far more than they need; a panel still empty then is not
+	// going to fill.
+	pctx, pcancel := context.WithTimeout(ctx, time.Minute)
+	defer pcancel()
+	var problems map[string][]string
+	rounds := 0
+	err := poll(pctx, "every panel returns data", time.Second, watch, func(ctx context.Context) (bool, string, error) {
+		rounds++
+		got, err := queryProblems(ctx, prom, qs)
+		if err != nil {
+			if ctx.Err() != nil {
+				// The deadline fell mid-round: report the last full round.
+				return false, "deadline during a round of queries", nil
+			}
+			return false, "", err
+		}
+		problems = got
+		for p := range problems {
+			if _, ok := noDataAllowed[p]; !ok {
+				return false, fmt.Sprintf("%d panels or variables with problems", len(problems)), nil
+			}
+		}
+		return true, "", nil
+	})
+	if err != nil {
+		// A timeout (the panels are listed below), a query Prometheus
+		// rejects, or a process that died.
+		t.Error(err)
+	}
+	for _, p := range sortedKeys(problems) {
+		if reason, ok := noDataAllowed[p]; ok {
+			t.Logf("allowed without data: %s (%s)", p, reason)
+			continue
+		}
+		for _, msg := range problems[p] {
+			t.Error(msg)
+		}
+	}
+	for _, p := range sortedKeys(noDataAllowed) {
+		if _, ok := problems[p]; !ok && err == nil {
+			t.Errorf("%s returns data now: remove it from noDataAllowed", p)
+		}
+	}
+
+	panels, vars := map[string]bool{}, 0
+	for _, q := range qs {
+		if q.variable != "" {
+			vars++
+			continue
+		}
+		panels[q.panelKey()] = true
+	}
+	result := "all returned data"
+	if t.Failed() {
+		result = "NOT all returned data"
+	}
+	t.Logf("%d dashboards, %d panels: %d panel queries and %d variable queries, %s (%d allowlisted) after %d polls; %d messages; build %s, total %s",
+		len(dashboardUIDs(qs)), len(panels), len(qs)-vars, vars, result, len(noDataAllowed), rounds, produced,
+		builtAt.Sub(start).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}
+
+// fixtureStream returns the messages to produce, by topic: on the canonical
+// topic the incident lifecycle fixture, every bad fixture (dead letters) and
+// 30 days of a synthetic world of 3 teams ending now (the analytics windows
+// end at serve's wall-clock now, so the windowed families need recent
+// incidents); on the Alertmanager topic its fixtures and one notification
+// with truncated alerts (decode warnings).
+func fixtureStream(t *testing.T) map[string][]kafkatest.Message {
+	t.Helper()
+	var canonical []kafkatest.Message
+	for _, line := range strings.Split(string(fixtures.Read(t, "canonical/incident-lifecycle.jsonl")), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		canonical = append(canonical, kafkatest.Message{Value: []byte(line)})
+	}
+	bad, err := filepath.Glob(filepath.Join(fixtures.Dir(t, "bad"), "*.json"))
+	if err != nil || len(bad) == 0 {
+		t.Fatalf("bad fixtures: %v (%d files)", err, len(bad))
+	}
+	for _, f := range bad {
+		canonical = append(canonical, kafkatest.Message{Value: fixtures.Read(t, filepath.Join("bad", filepath.Base(f)))})
+	}
+	cfg := synth.Config{Seed: 5, Teams: 3, Days: 30, End: time.Now().Truncate(time.Second)}
+	if err := synth.Generate(cfg, func(e event.Event) error {
+		v, err := event.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("marshal %s: %w", e.ID, err)
+		}
+		canonical = append(canonical, kafkatest.Message{Key: eventKey(e), Value: v})
+		return nil
+	}); err != nil {
+		t.Fatalf("synthetic stream: %v", err)
+	}
+
+	var am []kafkatest.Message
+	for _, name := range []string{"firing.json", "resolved.json"} {
+		am = append(am, kafkatest.Message{Value: fixtures.Read(t, filepath.Join("alertmanager", name))})
+	}
+	// The same firing notification with alerts left out by Alertmanager:
+	// decoded, with a truncated_alerts warning.
+	var firing map[string]any
+	if err := json.Unmarshal(am[0].Value, &firing); err != nil {
+		t.Fatalf("alertmanager fixture: %v", err)
+	}
+	firing["truncatedAlerts"] = 3
+	truncated, err := json.Marshal(firing)
+	if err != nil {
+		t.Fatalf("alertmanager fixture: %v", err)
+	}
+	am = append(am, kafkatest.Message{Value: truncated})
+	t.Logf("stream: %d canonical messages (%d bad), %d alertmanager notifications", len(canonical), len(bad), len(am))
+	return map[string][]kafkatest.Message{topicCanonical: canonical, topicAlertmanager: am}
+}
+
+// eventKey keeps one incident's (else one alert's, else one responder's)
+// events in one partition, as a producer should (docs/scaling.md).
+func eventKey(e event.Event) []byte {
+	switch {
+	case e.Data.IncidentID != "":
+		return []byte(e.Data.IncidentID)
+	case e.Data.AlertKey != "":
+		return []byte(e.Data.AlertKey)
+	default:
+		return []byte(e.Data.Responder)
+	}
+}
+
+// postWebhook sends one canonical event to serve's webhook intake, so that
+// the webhook request families have data.
+func postWebhook(ctx context.Context, t *testing.T, base, token string, n int) {
+	t.Helper()
+	body := fmt.Sprintf(`{"specversion":"1.0","id":"e2e-dashboards-webhook-%d","source":"e2e","type":"alert.triggered","time":%q,"data":{"alert_key":"e2e-disk-full-%d","service":"ledger-db","team":"storage"}}`,
+		n, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), n)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/webhooks/canonical", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/cloudevents+json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST /webhooks/canonical: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST /webhooks/canonical: %s", resp.Status)
+	}
+}
+
+// dashQuery is one PromQL expression of a dashboard: a panel target, or the
+// selector of a label_values variable.
+type dashQuery struct {
+	uid, panel, ref string
+	// variable and label are set for a label_values(selector, label)
+	// variable: the selector must return series carrying label.
+	variable, label string
+	raw             string // as in the dashboard JSON
+	expr            string // with the variables substituted
+}
+
+func (q dashQuery) panelKey() string { return q.uid + " / " + q.panel }
+
+func (q dashQuery) String() string {
+	where := fmt.Sprintf("%s panel %q %s", q.uid, q.panel, q.ref)
+	if q.variable != "" {
+		where = fmt.Sprintf("%s variable %s", q.uid, q.variable)
+	}
+	return fmt.Sprintf("%s: %s", where, q.expr)
+}
+
+// jsonDashboard is the part of the dashboard JSON the test reads: the
+// artifact Grafana receives, not the Go definitions.
+type jsonDashboard struct {
+	UID        string      `json:"uid"`
+	Panels     []jsonPanel `json:"panels"`
+	Templating struct {
+		List []struct {
+			Type  string          `json:"type"`
+			Name  string          `json:"name"`
+			Query json.RawMessage `json:"query"`
+		} `json:"list"`
+	} `json:"templating"`
+}
+
+type jsonPanel struct {
+	Type    string      `json:"type"`
+	Title   string      `json:"title"`
+	Panels  []jsonPanel `json:"panels"` // a collapsed row's panels
+	Targets []struct {
+		RefID string `json:"refId"`
+		Expr  string `json:"expr"`
+	} `json:"targets"`
+}
+
+var labelValues = regexp.MustCompile(`^label_values\((.*),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
+
+// dashboardQueries returns every query of every dashboard with the default
+// options (a single instance scraped by one Prometheus), variables
+// substituted.
+func dashboardQueries(t *testing.T) []dashQuery {
+	t.Helper()
+	ds, err := dashboards.Build(dashboards.Options{})
+	if err != nil {
+		t.Fatalf("dashboards.Build: %v", err)
+	}
+	var out []dashQuery
+	for _, d := range ds {
+		b, err := d.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jd jsonDashboard
+		if err := json.Unmarshal(b, &jd); err != nil {
+			t.Fatalf("decode dashboard %s: %v", d.UID, err)
+		}
+		var walk func([]jsonPanel)
+		walk = func(ps []jsonPanel) {
+			for _, p := range ps {
+				walk(p.Panels)
+				for _, tg := range p.Targets {
+					out = append(out, dashQuery{uid: jd.UID, panel: p.Title, ref: tg.RefID, raw: tg.Expr})
+				}
+			}
+		}
+		walk(jd.Panels)
+		for _, v := range jd.Templating.List {
+			if v.Type != "query" {
+				continue
+			}
+			var q string
+			if err := json.Unmarshal(v.Query, &q); err != nil {
+				t.Fatalf("%s variable %s: query is not a string: %s", jd.UID, v.Name, v.Query)
+			}
+			m := labelValues.FindStringSubmatch(q)
+			if m == nil {
+				t.Fatalf("%s variable %s: %q is not label_values(selector, label)", jd.UID, v.Name, q)
+			}
+			out = append(out, dashQuery{uid: jd.UID, variable: v.Name, label: m[2], raw: m[1]})
+		}
+	}
+	for i := range out {
+		expr, err := substitute(out[i].raw)
+		if err != nil {
+			t.Fatalf("%s: %v", out[i], err)
+		}
+		out[i].expr = expr
+	}
+	return out
+}
+
+// variableValues are what Grafana interpolates with every variable at "All"
+// (the dashboards' All value is ".*", substituted raw, not escaped) and the
+// built-in intervals at values that suit a 1 s scrape interval.
+var variableValues = map[string]string{
+	"team":     ".*",
+	"service":  ".*",
+	"severity": ".*",
+	"window":   window,
+	// $__rate_interval is at least 4 scrape intervals; 5m also covers every
+	// sample since Prometheus started, so a counter that moved once at
+	// ingest still has a rate when the queries run.
+	"__rate_interval": "5m",
+	"__interval":      "1m",
+	"__range":         "5m",
+	"__range_s":       "300",
+}
+
+// variableRef matches $name and ${name} / ${name:format}.
+var variableRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[A-Za-z]+)?\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+// substitute replaces the variable references of expr. An unknown variable is
+// an error: a new variable must get a value here, not reach Prometheus as
+// literal text. (datasource never appears in an expression: it selects the
+// data source, which here is the one Prometheus.)
+func substitute(expr string) (string, error) {
+	var unknown []string
+	out := variableRef.ReplaceAllStringFunc(expr, func(ref string) string {
+		m := variableRef.FindStringSubmatch(ref)
+		name := m[1] + m[2]
+		v, ok := variableValues[name]
+		if !ok {
+			unknown = append(unknown, ref)
+			return ref
+		}
+		return v
+	})
+	if len(unknown) > 0 {
+		return "", fmt.Errorf("no test value for variable %v in %q", unknown, expr)
+	}
+	return out, nil
+}
+
+// queryProblems evaluates every query and returns, per panel (or
+// variable), what is wrong with its queries. A query must return at least
+// one sample that is a number: NaN is what 0/0 and a quantile of empty
+// buckets give, and Grafana shows it as no value. No sample may be ±Inf: that
+// is a division by zero, which Grafana shows as "Infinity" and which tops
+// every topk. A query Prometheus rejects is an error.
+func queryProblems(ctx context.Context, prom promAPI, qs []dashQuery) (map[string][]string, error) {
+	problems := map[string][]string{}
+	for _, q := range qs {
+		ss, err := prom.query(ctx, q.expr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", q, err)
+		}
+		numbers, inf := 0, 0
+		for _, s := range ss {
+			switch {
+			case math.IsNaN(s.Value):
+			case math.IsInf(s.Value, 0):
+				inf++
+			case q.label != "" && s.Metric[q.label] == "":
+				// A variable needs values of its label.
+			default:
+				numbers++
+			}
+		}
+		key := q.panelKey()
+		if q.variable != "" {
+			key = q.uid + " / variable " + q.variable
+		}
+		if numbers == 0 {
+			problems[key] = append(problems[key], fmt.Sprintf("no data: %s (%d samples, none a number)", q, len(ss)))
+		}
+		if inf > 0 {
+			problems[key] = append(problems[key], fmt.Sprintf("division by zero: %s (%d of %d samples ±Inf)", q, inf, len(ss)))
+		}
+	}
+	return problems, nil
+}
+
+func dashboardUIDs(qs []dashQuery) map[string]bool {
+	out := map[string]bool{}
+	for _, q := range qs {
+		out[q.uid] = true
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
