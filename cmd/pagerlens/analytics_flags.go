@@ -1,12 +1,17 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/internal/config"
+	"github.com/pagerlens/pagerlens/store"
 )
 
 // loadAnalytics builds the analytics config of the metrics, report and
@@ -49,6 +54,8 @@ func loadAnalytics(configFile, now, roster string) (analytics.Config, error) {
 // as positional strings.
 type windowFlags struct {
 	db, window, now, roster, configFile string
+	// merge lists shard stores to read as one (docs/scaling.md).
+	merge []string
 }
 
 // register defines the flags on f; windowUsage is --window's help.
@@ -58,6 +65,38 @@ func (w *windowFlags) register(f *pflag.FlagSet, windowUsage string) {
 	f.StringVar(&w.now, "now", "", "end of the window, RFC 3339 (default: the current time)")
 	f.StringVar(&w.roster, "roster", "", "roster YAML file (time zones, teams, working hours); overrides analytics.roster_file")
 	f.StringVar(&w.configFile, "config", "", "serve's YAML config: its analytics: section sets the thresholds (docs/metrics.md)")
+	f.StringSliceVar(&w.merge, "merge", nil, "read these shard stores as one, each event once, instead of --db (comma-separated or repeated)")
+}
+
+// open opens --db read-only, or, with --merge, a temporary store holding
+// the union of the shard stores (store.Merge: events deduplicated by id,
+// analytics re-derived), so that a report or export over shards equals
+// the one a single instance would give. done closes the store and removes
+// the temporary file.
+func (w *windowFlags) open(cmd *cobra.Command) (st *store.Store, done func(), err error) {
+	if len(w.merge) == 0 {
+		st, err := openReadOnly(cmd, w.db)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, func() { st.Close() }, nil
+	}
+	dir, err := os.MkdirTemp("", "pagerlens-merge-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("--merge: %w", err)
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	st, err = openStore(cmd.Context(), filepath.Join(dir, "merged.duckdb"), store.DefaultOptions())
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("--merge: %w", err)
+	}
+	if _, err := store.Merge(cmd.Context(), st, splitList(w.merge)); err != nil {
+		st.Close()
+		cleanup()
+		return nil, nil, fmt.Errorf("--merge: %w", err)
+	}
+	return st, func() { st.Close(); cleanup() }, nil
 }
 
 // load is loadAnalytics for one window: --window replaces the

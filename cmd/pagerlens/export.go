@@ -37,11 +37,11 @@ md or json.`,
 			if err := job.Validate(); err != nil {
 				return usageErrorf("%v", err)
 			}
-			st, err := openReadOnly(cmd, wf.db)
+			st, done, err := wf.open(cmd)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer done()
 			res, err := export.Run(cmd.Context(), st, job, cfg.Now, cfg)
 			if err != nil {
 				return err

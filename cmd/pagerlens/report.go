@@ -49,11 +49,11 @@ a chat post or a ticket, json carries the same data. --out - writes to stdout.`,
 			if err != nil {
 				return err
 			}
-			st, err := openReadOnly(cmd, wf.db)
+			st, done, err := wf.open(cmd)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer done()
 			r, err := report.Build(cmd.Context(), st, report.Options{Config: cfg, Window: w, Team: team})
 			if err != nil {
 				return err
