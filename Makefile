@@ -27,9 +27,15 @@ lint:
 ## each figure next to its limit measured in the same run, targets met or
 ## missed (BENCHFLAGS, e.g. --write to save bench/results.md; full sizes:
 ## BENCHFLAGS='--events 1000000 --stored 50000000').
+## The ingest package's benchmarks (BenchmarkConsume, BenchmarkIngestFile)
+## default to 1M events each (~2 × 1-2 min of producing alone, then the
+## consume); pagerlens bench measures both stages again, so here they run at
+## BENCHEVENTS (run `go test ./ingest -bench .` alone for the full size).
 BENCHFLAGS ?=
+BENCHEVENTS ?= 200000
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $$($(GO) list $(PKGS) | grep -v '/ingest$$')
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./ingest -bench.events $(BENCHEVENTS)
 	./$(BIN) bench $(BENCHFLAGS)
 
 ## demo: the whole pipeline on synthetic data, with nothing else installed.

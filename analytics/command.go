@@ -235,13 +235,11 @@ func commandQuery(cfg Config, future bool) (string, []any) {
 	SELECT * FROM ` + incidentsAsOf(now, future) + `
 	WHERE triggered_at > ` + from + ` AND triggered_at <= ` + now + `
 ),
--- The command events of these incidents up to now.
+-- The command events of these incidents up to now (command_events: the
+-- events of the eight types the query reads).
 ev AS (
-	SELECT incident_id, type, time, role, severity, action_id FROM events
+	SELECT incident_id, type, time, role, severity, action_id FROM command_events
 	WHERE time <= ` + now + ` AND incident_id IN (SELECT incident_id FROM inc)
-		AND type IN ('incident.role_assigned', 'incident.status_update', 'incident.retrospective_completed',
-			'incident.escalated', 'incident.triggered', 'incident.severity_changed',
-			'action_item.created', 'action_item.completed')
 ),
 firsts AS (
 	SELECT incident_id,
@@ -459,9 +457,8 @@ func schedulesQuery(cfg Config) (string, []any) {
 	SELECT e.type, e.time, coalesce(e.team, rr.r_team, '') AS team, coalesce(e.schedule, '') AS schedule,
 		lead(e.time) OVER (PARTITION BY e.responder, coalesce(e.schedule, '')
 			ORDER BY e.time, e.type, e.id) AS next_time
-	FROM events e LEFT JOIN rresp rr ON rr.responder = e.responder
-	WHERE e.type IN ('shift.started', 'shift.ended') AND e.responder IS NOT NULL
-		AND e.time <= ` + now + `
+	FROM shift_events e LEFT JOIN rresp rr ON rr.responder = e.responder
+	WHERE e.time <= ` + now + `
 ),
 shifts AS (
 	SELECT team, schedule, time AS s, coalesce(next_time, ` + now + `) AS e

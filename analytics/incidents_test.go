@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/internal/synth"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -339,6 +341,8 @@ func dumpTable(t *testing.T, db *sql.DB, q string) string {
 var derivedDumps = []string{
 	`SELECT * FROM incidents ORDER BY incident_id`,
 	`SELECT * FROM alert_lives ORDER BY alert_key, triggered_at`,
+	`SELECT * FROM command_events ORDER BY ALL`,
+	`SELECT * FROM shift_events ORDER BY ALL`,
 }
 
 // TestIncrementalMatchesRebuild delivers a synthetic stream shuffled, in
@@ -347,6 +351,10 @@ var derivedDumps = []string{
 func TestIncrementalMatchesRebuild(t *testing.T) {
 	ctx := context.Background()
 	evs := genEvents(6000, 20, 7, mustTime("2026-03-09T00:00:00Z"))
+	// The synthetic stream adds what genEvents lacks: shifts, status
+	// updates, roles, retrospectives and action items (command_events,
+	// shift_events).
+	evs = append(evs, synthEvents(t, 3000)...)
 	r := rand.New(rand.NewPCG(11, 12))
 	r.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
 	s := openStore(t)
@@ -420,4 +428,22 @@ func TestAttachFillsExistingStore(t *testing.T) {
 	if len(snap.Incidents) != 1 || snap.Incidents[0].Count != 1 {
 		t.Errorf("incidents after Attach = %+v, want the stored incident", snap.Incidents)
 	}
+}
+
+// synthEvents returns the first n events of a small synthetic stream.
+func synthEvents(t *testing.T, n int) []event.Event {
+	t.Helper()
+	enough := errors.New("enough")
+	var out []event.Event
+	err := synth.Generate(synth.Config{Seed: 3, Teams: 3, Days: 30, End: mustTime("2026-03-09T00:00:00Z")}, func(e event.Event) error {
+		out = append(out, e)
+		if len(out) == n {
+			return enough
+		}
+		return nil
+	})
+	if !errors.Is(err, enough) {
+		t.Fatalf("synth: %d events, want %d (%v)", len(out), n, err)
+	}
+	return out
 }

@@ -114,7 +114,15 @@ func ResponderLoads(ctx context.Context, db *sql.DB, cfg Config) ([]ResponderLoa
 	if len(cfg.Windows) == 0 {
 		return out, nil
 	}
-	q, args := onCallQuery(cfg)
+	// shift_events is a derived table (narrow.go): a store without analytics
+	// attached has none, and its shifts are read from events.
+	shifts := "shift_events"
+	if ok, err := tableExists(ctx, db, shifts); err != nil {
+		return nil, fmt.Errorf("on-call load: %w", err)
+	} else if !ok {
+		shifts = shiftEventsFromEvents
+	}
+	q, args := onCallQueryFrom(cfg, shifts)
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("on-call load: %w", err)

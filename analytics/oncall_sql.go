@@ -176,7 +176,16 @@ func windowCTE(cfg Config, windows []Window, a *ocArgs) (string, time.Time) {
 
 // onCallQuery is one row per (window, team, responder) with any activity in
 // the window: an interruption, an acknowledgement or on-call time.
-func onCallQuery(cfg Config) (string, []any) {
+func onCallQuery(cfg Config) (string, []any) { return onCallQueryFrom(cfg, "shift_events") }
+
+// shiftEventsFromEvents is the relation shift_events holds, read from
+// events: ResponderLoads uses it on a store without analytics attached.
+const shiftEventsFromEvents = `(SELECT id, type, time, responder, team, schedule FROM events
+	WHERE responder IS NOT NULL AND type IN ('shift.started', 'shift.ended'))`
+
+// onCallQueryFrom is onCallQuery reading the shift events from shifts
+// (shift_events, or shiftEventsFromEvents).
+func onCallQueryFrom(cfg Config, shifts string) (string, []any) {
 	a := &ocArgs{}
 	win, lo := windowCTE(cfg, cfg.Windows, a)
 	roster := rosterCTEs(cfg, a)
@@ -230,14 +239,13 @@ apart AS (
 -- of that pair: a shift.ended, or another shift.started (a lost end), or, if
 -- none, now (still open). An end sorts before a start at the same instant
 -- (handover). A shift.ended with no start before it is ignored: its start is
--- unknown.
+-- unknown. shift_events holds the shift events that name a responder.
 shift_ev AS (
 	SELECT e.responder, e.type, e.time, coalesce(e.team, rr.r_team, '') AS team,
 		lead(e.time) OVER (PARTITION BY e.responder, coalesce(e.schedule, '')
 			ORDER BY e.time, e.type, e.id) AS next_time
-	FROM events e LEFT JOIN rresp rr ON rr.responder = e.responder
-	WHERE e.type IN ('shift.started', 'shift.ended') AND e.responder IS NOT NULL
-		AND e.time <= CAST(%[1]s AS TIMESTAMP)
+	FROM %[7]s e LEFT JOIN rresp rr ON rr.responder = e.responder
+	WHERE e.time <= CAST(%[1]s AS TIMESTAMP)
 ),
 shifts AS (
 	SELECT team, responder, time AS s, coalesce(next_time, CAST(%[1]s AS TIMESTAMP)) AS e
@@ -326,7 +334,7 @@ LEFT JOIN lasttz lt ON lt.responder = t.responder
 LEFT JOIN rresp rr ON rr.responder = t.responder
 LEFT JOIN rteam rt ON rt.team = t.team
 ORDER BY t.window_idx, t.team, t.responder`,
-		now, from, cfg.ShiftIncidentLimit, ocFloat(w.Business), ocFloat(w.OffHours), ocFloat(w.Sleep))
+		now, from, cfg.ShiftIncidentLimit, ocFloat(w.Business), ocFloat(w.OffHours), ocFloat(w.Sleep), shifts)
 	return q, a.vals
 }
 

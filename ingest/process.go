@@ -39,8 +39,10 @@ type BatchStats struct {
 	Duration    time.Duration
 }
 
-// Observer receives pipeline events for self-metrics. All methods may be
-// called from the ingest goroutine; implementations must not block.
+// Observer receives pipeline events for self-metrics; implementations must
+// not block. The Kafka consumer calls BatchCommitted from its write
+// goroutine while it calls Lag and DecodeWarning for the next batch:
+// methods may be called concurrently.
 type Observer interface {
 	BatchCommitted(BatchStats)
 	Lag(topic string, partition int, lag int64)

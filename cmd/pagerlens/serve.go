@@ -37,6 +37,7 @@ func newServeCmd() *cobra.Command {
 		batchSize      int
 		batchWait      time.Duration
 		memoryLimit    string
+		goMemoryLimit  string
 		threads        int
 		refreshEvery   time.Duration
 		responderLabel string
@@ -102,6 +103,9 @@ grafana, opsgenie, oncall, incidentio, auto).`,
 			if changed(cmd, "threads") {
 				cfg.Store.Threads = threads
 			}
+			if changed(cmd, "go-memory-limit") {
+				cfg.Store.GoMemoryLimit = goMemoryLimit
+			}
 			if changed(cmd, "refresh-interval") {
 				cfg.Prometheus.RefreshInterval = config.Duration(refreshEvery)
 			}
@@ -127,6 +131,7 @@ grafana, opsgenie, oncall, incidentio, auto).`,
 	f.DurationVar(&batchWait, "batch-wait", 250*time.Millisecond, "time after a batch's first message before it is written")
 	f.StringVar(&memoryLimit, "memory-limit", "1GB", "DuckDB memory_limit")
 	f.IntVar(&threads, "threads", 0, "DuckDB threads (0: one per CPU)")
+	f.StringVar(&goMemoryLimit, "go-memory-limit", config.DefaultGoMemoryLimit, "Go runtime soft memory limit, on top of DuckDB's --memory-limit (e.g. 512MiB; off: none; GOMEMLIMIT takes precedence)")
 	f.DurationVar(&refreshEvery, "refresh-interval", 30*time.Second, "time between analytics refreshes for /metrics (also after ingested batches, at most every 5s)")
 	f.StringVar(&responderLabel, "responder-label", "top-200", "responder label on /metrics: on, off (summed into responder=\"all\") or top-N per team (the rest summed into \"other\")")
 	f.IntVar(&maxAlertnames, "max-alertnames", 100, "alertname values per team and service on /metrics; the rest are summed into \"other\" (negative: no limit)")
@@ -181,6 +186,11 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	dialer, err := cfg.Kafka.Dialer()
 	if err != nil {
 		return exitError{code: 2, err: err}
+	}
+	// The Go heap is bounded next to DuckDB's buffer pool (see
+	// config.Store.GoMemoryLimit).
+	if _, err := config.ApplyGoMemoryLimit(cfg.Store.GoMemoryLimit); err != nil {
+		return exitError{code: 2, err: fmt.Errorf("serve: %w", err)}
 	}
 	st, err := store.Open(ctx, cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
 	if err != nil {

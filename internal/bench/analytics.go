@@ -189,10 +189,18 @@ func vmHWM() int64 {
 // child runs the pagerlens binary with args and returns its stdout and peak
 // RSS (the kernel's ru_maxrss of the child).
 func (r *runner) child(args ...string) ([]byte, int64, time.Duration, error) {
+	return r.childEnv(nil, args...)
+}
+
+// childEnv is child with env added to the environment.
+func (r *runner) childEnv(env []string, args ...string) ([]byte, int64, time.Duration, error) {
 	if r.cfg.Exe == "" {
 		return nil, 0, 0, errors.New("no pagerlens binary to run (Config.Exe)")
 	}
 	cmd := exec.CommandContext(r.ctx, r.cfg.Exe, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	start := time.Now()

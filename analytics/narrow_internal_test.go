@@ -1,0 +1,87 @@
+package analytics
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/internal/synth"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+// TestOnCallShiftSourcesAgree: on-call load read from the derived
+// shift_events equals the same query reading the shifts from events (what
+// ResponderLoads does on a store without analytics attached).
+func TestOnCallShiftSourcesAgree(t *testing.T) {
+	ctx := context.Background()
+	s := ocStore(t)
+	if err := Attach(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	enough := errors.New("enough")
+	var rows []store.Row
+	err := synth.Generate(synth.Config{Seed: 5, Teams: 4, Days: 40, End: synth.DefaultEnd}, func(e event.Event) error {
+		rows = append(rows, store.Row{Event: e})
+		if len(rows) == 8000 {
+			return enough
+		}
+		return nil
+	})
+	if !errors.Is(err, enough) {
+		t.Fatalf("synth: %d events (%v)", len(rows), err)
+	}
+	for lo := 0; lo < len(rows); lo += 3000 {
+		if _, err := s.WriteBatch(ctx, store.Batch{Rows: rows[lo:min(lo+3000, len(rows))]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := DefaultConfig(synth.DefaultEnd)
+	fromTable, err := ResponderLoads(ctx, s.DB(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oncall := 0
+	for _, r := range fromTable {
+		if r.OnCallSeconds > 0 {
+			oncall++
+		}
+	}
+	if oncall == 0 {
+		t.Fatal("no responder with on-call time: the test data has no shifts")
+	}
+	q, args := onCallQueryFrom(cfg, shiftEventsFromEvents)
+	if q2, _ := onCallQuery(cfg); q2 == q {
+		t.Fatal("the two sources render the same query")
+	}
+	res, err := s.DB().QueryContext(ctx, q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	var fromEvents []ResponderLoad
+	for res.Next() {
+		var r ResponderLoad
+		var per12h any
+		if err := res.Scan(&r.Window, &r.Team, &r.Responder, &r.Timezone, &r.TimezoneSource,
+			&r.Interruptions.Business, &r.Interruptions.OffHours, &r.Interruptions.Sleep,
+			&r.NightsInterrupted, &r.IncidentsAcknowledged, &r.EngagedSeconds, &r.OnCallSeconds,
+			&per12h, &r.ShiftsOverLimit, &r.OnCallShare, &r.FatigueScore); err != nil {
+			t.Fatal(err)
+		}
+		fromEvents = append(fromEvents, r)
+	}
+	if len(fromEvents) != len(fromTable) {
+		t.Fatalf("%d rows from events, %d from shift_events", len(fromEvents), len(fromTable))
+	}
+	for i := range fromEvents {
+		a, b := fromEvents[i], fromTable[i]
+		if a.Window != b.Window || a.Team != b.Team || a.Responder != b.Responder ||
+			a.OnCallSeconds != b.OnCallSeconds || a.ShiftsOverLimit != b.ShiftsOverLimit ||
+			a.OnCallShare != b.OnCallShare || a.FatigueScore != b.FatigueScore ||
+			!reflect.DeepEqual(a.Interruptions, b.Interruptions) {
+			t.Fatalf("row %d: from events %+v, from shift_events %+v", i, a, b)
+		}
+	}
+}
