@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -154,6 +157,11 @@ func runDemo(ctx context.Context, o demoOptions) error {
 	select {
 	case r = <-started:
 	case err := <-serveErr:
+		if errors.Is(err, syscall.EADDRINUSE) {
+			// The usual first-run failure (a serve or an earlier demo
+			// still running): say how to get past it in the same line.
+			return fmt.Errorf("demo: %w; stop what holds it, or run pagerlens demo --listen %s", err, nextListen(o.listen))
+		}
 		return fmt.Errorf("demo: %w", err)
 	case <-ctx.Done():
 		stopServe()
@@ -227,6 +235,20 @@ func demoArtifacts(ctx context.Context, st *store.Store, dir, addr string, o dem
 	}
 	return demo.Info{Dir: dir, DB: st.Path(), MetricsURL: "http://" + metricsHost(addr) + "/metrics",
 		Provisioning: prov, Report: report, Target: metricsHost(addr)}, nil
+}
+
+// nextListen is listen with the port after its own (:9464 → :9465), the
+// address to suggest when listen is taken; ":9465" if listen has no port.
+func nextListen(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return ":9465"
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p <= 0 || p >= 65535 {
+		return ":9465"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p+1))
 }
 
 // metricsHost turns a listen address such as [::]:9464 into localhost:9464.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -100,5 +101,40 @@ func TestDemo(t *testing.T) {
 	reports, _ := filepath.Glob(filepath.Join(dir, "fatigue-report.*"))
 	if len(reports) == 0 {
 		t.Error("demo wrote no fatigue report")
+	}
+}
+
+// TestDemoListenTaken: with --listen taken, demo fails with one line that
+// says how to get past it.
+func TestDemoListenTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	err = runDemo(context.Background(), demoOptions{dir: filepath.Join(t.TempDir(), "demo"), listen: addr, days: 1, teams: 1,
+		seed: 1, duration: 30 * time.Second, speedup: 60, out: io.Discard})
+	if err == nil {
+		t.Fatal("demo ran on a taken port")
+	}
+	msg := err.Error()
+	if want := "or run pagerlens demo --listen " + nextListen(addr); !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
+		t.Errorf("error %q: want one line containing %q", msg, want)
+	}
+}
+
+func TestNextListen(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{":9464", ":9465"},
+		{"127.0.0.1:9464", "127.0.0.1:9465"},
+		{"[::1]:8080", "[::1]:8081"},
+		{"localhost:http", ":9465"},
+		{":65535", ":9465"},
+		{"nonsense", ":9465"},
+	} {
+		if got := nextListen(tc.in); got != tc.want {
+			t.Errorf("nextListen(%q) = %q; want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -14,10 +14,11 @@ import (
 
 func newIngestCmd() *cobra.Command {
 	var (
-		db, format  string
-		batchSize   int
-		memoryLimit string
-		quiet       bool
+		db, format    string
+		batchSize     int
+		memoryLimit   string
+		goMemoryLimit string
+		quiet         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest FILE...",
@@ -33,6 +34,11 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 			}
 			if _, err := decode.New(format, decode.DefaultOptions()); err != nil {
 				return usageErrorf("--format: %v", err)
+			}
+			// Same bound as serve: a backfill holds DuckDB's buffer pool
+			// plus batches of up to --batch-size decoded events in flight.
+			if err := applyGoMemoryLimit("ingest", goMemoryLimit); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			st, err := openStore(ctx, db, store.Options{MemoryLimit: memoryLimit})
@@ -53,6 +59,11 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 				if err != nil {
 					return err
 				}
+				// -q is for scripts and cron: the summary on stdout is the
+				// result; warnings and errors still reach stderr.
+				if quiet {
+					continue
+				}
 				slog.Info("ingested", "file", f, "messages", s.Messages, "stored", s.Stored, "duplicates", s.Duplicates, "dead_lettered", s.DeadLettered)
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d messages: %d events stored, %d duplicates skipped, %d dead-lettered\n",
@@ -65,7 +76,8 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 	f.StringVar(&format, "format", decode.Canonical, "format of the files' messages")
 	f.IntVar(&batchSize, "batch-size", 50000, "events per transaction")
 	f.StringVar(&memoryLimit, "memory-limit", "1GB", "DuckDB memory_limit")
-	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
+	goMemoryLimitFlag(f, &goMemoryLimit)
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar and no per-file log line (warnings and errors still go to stderr)")
 	return cmd
 }
 

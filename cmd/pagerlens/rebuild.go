@@ -14,14 +14,18 @@ import (
 
 func newRebuildCmd() *cobra.Command {
 	var db, memoryLimit string
+	// The help is generic on purpose: the derived tables are whatever
+	// analytics.Attach registers, a set that grows with the analytics, and
+	// a list here went stale once already.
 	cmd := &cobra.Command{
 		Use:   "rebuild --db FILE",
-		Short: "Re-derive the analytics tables (incident timeline, alert lives) from the stored events",
-		Long: `rebuild re-derives every table that pagerlens keeps up to date per batch (the
-incident timeline, alert lives) from the events table, in one transaction.
-The result equals what incremental ingest maintains; run it after upgrading
-pagerlens when the release notes say so, or to check a store. It needs the
-file to itself: stop pagerlens serve first.`,
+		Short: "Re-derive every derived analytics table from the stored events",
+		Long: `rebuild re-derives, from the events table and in one transaction, every
+derived table that pagerlens keeps up to date per batch (the incident
+timeline, alert lives and the narrower per-section tables the analytics
+read). The result equals what incremental ingest maintains; run it after
+upgrading pagerlens when the release notes say so, or to check a store. It
+needs the file to itself: stop pagerlens serve first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd); err != nil {

@@ -35,6 +35,7 @@ func newServeCmd() *cobra.Command {
 		webConfig      string
 		waitForBrokers bool
 		batchSize      int
+		batchMax       int
 		batchWait      time.Duration
 		memoryLimit    string
 		goMemoryLimit  string
@@ -94,6 +95,9 @@ grafana, opsgenie, oncall, incidentio, auto).`,
 			if changed(cmd, "batch-size") {
 				cfg.Kafka.BatchSize = batchSize
 			}
+			if changed(cmd, "batch-max") {
+				cfg.Kafka.BatchMax = batchMax
+			}
 			if changed(cmd, "batch-wait") {
 				cfg.Kafka.BatchWait = config.Duration(batchWait)
 			}
@@ -128,10 +132,11 @@ grafana, opsgenie, oncall, incidentio, auto).`,
 	f.StringVar(&webConfig, "web.config.file", "", "exporter-toolkit web config file (TLS, basic auth)")
 	f.BoolVar(&waitForBrokers, "wait-for-brokers", true, "at start, wait for the brokers instead of failing")
 	f.IntVar(&batchSize, "batch-size", 5000, "messages per batch at most")
+	f.IntVar(&batchMax, "batch-max", 0, "messages per batch at most under a backlog (0: 10 × --batch-size, at most 50,000; never below --batch-size)")
 	f.DurationVar(&batchWait, "batch-wait", 250*time.Millisecond, "time after a batch's first message before it is written")
 	f.StringVar(&memoryLimit, "memory-limit", "1GB", "DuckDB memory_limit")
 	f.IntVar(&threads, "threads", 0, "DuckDB threads (0: one per CPU)")
-	f.StringVar(&goMemoryLimit, "go-memory-limit", config.DefaultGoMemoryLimit, "Go runtime soft memory limit, on top of DuckDB's --memory-limit (e.g. 512MiB; off: none; GOMEMLIMIT takes precedence)")
+	goMemoryLimitFlag(f, &goMemoryLimit)
 	f.DurationVar(&refreshEvery, "refresh-interval", 30*time.Second, "time between analytics refreshes for /metrics (also after ingested batches, at most every 5s)")
 	f.StringVar(&responderLabel, "responder-label", "top-200", "responder label on /metrics: on, off (summed into responder=\"all\") or top-N per team (the rest summed into \"other\")")
 	f.IntVar(&maxAlertnames, "max-alertnames", 100, "alertname values per team and service on /metrics; the rest are summed into \"other\" (negative: no limit)")
@@ -183,14 +188,19 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	if len(cfg.Kafka.Brokers) > 0 && len(cfg.Kafka.Topics) == 0 {
 		return usageErrorf("serve: no topics: set --topics, PAGERLENS_TOPICS or kafka.topics in --config")
 	}
+	// ingest.Config would read a negative value as "default"; a typo
+	// should not silently mean 10 × batch_size.
+	if cfg.Kafka.BatchMax < 0 {
+		return usageErrorf("serve: --batch-max (kafka.batch_max) %d: want 0 (default) or a positive count", cfg.Kafka.BatchMax)
+	}
 	dialer, err := cfg.Kafka.Dialer()
 	if err != nil {
 		return exitError{code: 2, err: err}
 	}
 	// The Go heap is bounded next to DuckDB's buffer pool (see
 	// config.Store.GoMemoryLimit).
-	if _, err := config.ApplyGoMemoryLimit(cfg.Store.GoMemoryLimit); err != nil {
-		return exitError{code: 2, err: fmt.Errorf("serve: %w", err)}
+	if err := applyGoMemoryLimit("serve", cfg.Store.GoMemoryLimit); err != nil {
+		return err
 	}
 	st, err := store.Open(ctx, cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
 	if err != nil {
@@ -214,7 +224,7 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	if len(cfg.Kafka.Brokers) > 0 {
 		consumer, err = ingest.NewConsumer(ingest.Config{
 			Brokers: cfg.Kafka.Brokers, Topics: cfg.Kafka.Topics, Group: cfg.Kafka.Group,
-			BatchSize: cfg.Kafka.BatchSize, BatchWait: time.Duration(cfg.Kafka.BatchWait),
+			BatchSize: cfg.Kafka.BatchSize, BatchWait: time.Duration(cfg.Kafka.BatchWait), BatchMax: cfg.Kafka.BatchMax,
 			Dialer: dialer, StartFromLatest: cfg.Kafka.StartFromLatest, Logger: log,
 			Decode:   decodeOptions(lim, cfg.Mappings),
 			Observer: chainObserver(metrics.Observer(), hooks),

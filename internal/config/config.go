@@ -134,6 +134,11 @@ type Kafka struct {
 	StartFromLatest bool           `yaml:"start_from_latest"`
 	TLS             TLS            `yaml:"tls"`
 	SASL            SASL           `yaml:"sasl"`
+	// BatchMax bounds a batch under a backlog, when batches grow past
+	// BatchSize (ingest.Config.BatchMax). 0 is the consumer's default,
+	// 10 × BatchSize at most 50,000, left 0 here so that it follows a
+	// changed BatchSize; a value below BatchSize is raised to BatchSize.
+	BatchMax int `yaml:"batch_max"`
 }
 
 // TLS configures TLS to the brokers.
