@@ -236,23 +236,13 @@ func alertTeamHours(cfg Config, a *queryArgs) string {
 				tz = a.str(t.Timezone)
 			}
 			rows = append(rows, fmt.Sprintf("(%s, %s, %d, %d, %d, %d, %d)", a.str(t.Name), tz,
-				h.BusinessStart, h.BusinessEnd, h.SleepStart, h.SleepEnd, workdayMask(h)))
+				h.BusinessStart, h.BusinessEnd, h.SleepStart, h.SleepEnd, ocWeekdayMask(h.WorkingDays)))
 		}
 	}
 	if len(rows) == 0 {
 		return "ahours AS (SELECT CAST(NULL AS VARCHAR) AS team, CAST(NULL AS VARCHAR) AS tz, 0 AS bs, 0 AS be, 0 AS ss, 0 AS se, 0 AS wmask WHERE false),\n"
 	}
 	return "ahours AS (SELECT * FROM (VALUES " + strings.Join(rows, ", ") + ") v(team, tz, bs, be, ss, se, wmask)),\n"
-}
-
-// workdayMask is a bit set of working days by ISO weekday % 7 (Sunday = 0),
-// the same encoding the on-call load uses.
-func workdayMask(h Hours) int {
-	m := 0
-	for _, d := range h.WorkingDays {
-		m |= 1 << (int(d) % 7)
-	}
-	return m
 }
 
 func alertStats(ctx context.Context, db *sql.DB, cfg Config, futureAlerts, futureIncidents bool) ([]AlertStats, error) {
@@ -316,7 +306,7 @@ q AS (
 		CASE WHEN ah.tz IS NULL THEN t.triggered_at ELSE timezone(ah.tz, timezone('UTC', t.triggered_at)) END AS lt,
 		coalesce(ah.bs, ` + fmt.Sprint(h.BusinessStart) + `) AS bs, coalesce(ah.be, ` + fmt.Sprint(h.BusinessEnd) + `) AS be,
 		coalesce(ah.ss, ` + fmt.Sprint(h.SleepStart) + `) AS ss, coalesce(ah.se, ` + fmt.Sprint(h.SleepEnd) + `) AS se,
-		coalesce(ah.wmask, ` + fmt.Sprint(workdayMask(h)) + `) AS wmask
+		coalesce(ah.wmask, ` + fmt.Sprint(ocWeekdayMask(h.WorkingDays)) + `) AS wmask
 	FROM att t
 	LEFT JOIN inc i ON i.incident_id = t.attached
 	LEFT JOIN ahours ah ON ah.team = t.team

@@ -439,55 +439,32 @@ func scheduleCoverage(ctx context.Context, db *sql.DB, cfg Config) ([]ScheduleCo
 }
 
 // schedulesQuery is one row per window, team and schedule with on-call time
-// in the window. Shifts are built as for on-call load (a shift.started runs
-// to the next shift event of the same responder and schedule, else to now;
-// an end sorts before a start at the same instant), then the shifts of all
-// responders of one team's schedule are merged into covered stretches; the
-// holes between them, and after the last one up to now, are the gaps.
+// in the window. Shifts are built by shiftIslandCTEs, as for on-call load (a
+// shift.started runs to the next shift event of the same responder and
+// schedule, else to now; an end sorts before a start at the same instant),
+// but the shifts of all responders of one team's schedule are merged into
+// covered stretches (islands per schedule); the holes between them, and
+// after the last one up to now, are the gaps.
 // Before the schedule's first shift nothing is known, so nothing counts as
 // uncovered there. A schedule with no on-call time in a window at all
 // (retired, or never staffed in it) gets no row for that window; the longer
 // windows show it.
 func schedulesQuery(cfg Config) (string, []any) {
-	a := &ocArgs{}
+	a := &queryArgs{}
 	win, _ := windowCTE(cfg, cfg.Windows, a)
 	roster := rosterCTEs(cfg, a)
 	now := "CAST(" + a.add(cfg.Now.UTC()) + " AS TIMESTAMP)"
-	q := `WITH ` + win + roster + `shift_ev AS (
-	SELECT e.type, e.time, coalesce(e.team, rr.r_team, '') AS team, coalesce(e.schedule, '') AS schedule,
-		lead(e.time) OVER (PARTITION BY e.responder, coalesce(e.schedule, '')
-			ORDER BY e.time, e.type, e.id) AS next_time
-	FROM shift_events e LEFT JOIN rresp rr ON rr.responder = e.responder
-	WHERE e.time <= ` + now + `
-),
-shifts AS (
-	SELECT team, schedule, time AS s, coalesce(next_time, ` + now + `) AS e
-	FROM shift_ev WHERE type = 'shift.started'
-),
--- Overlapping or touching shifts (a handover at one instant) form one
--- covered stretch.
-shift_prev AS (
-	SELECT *, max(e) OVER (PARTITION BY team, schedule ORDER BY s, e
-		ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
-	FROM shifts
-),
-covered AS (
-	SELECT team, schedule, min(s) AS s, max(e) AS e
-	FROM (SELECT *, sum(CASE WHEN prev_e IS NULL OR s > prev_e THEN 1 ELSE 0 END)
-		OVER (PARTITION BY team, schedule ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS stretch
-		FROM shift_prev)
-	GROUP BY team, schedule, stretch
-),
+	q := `WITH ` + win + roster + shiftIslandCTEs("shift_events", now, "schedule") + `,
 holes AS (
 	SELECT * FROM (
 		SELECT team, schedule, e AS s, coalesce(lead(s) OVER (PARTITION BY team, schedule ORDER BY s), ` + now + `) AS e
-		FROM covered)
+		FROM islands)
 	WHERE e > s
 ),
 cpart AS (
 	SELECT w.window_idx, w.window_name, c.team, c.schedule,
 		sum(epoch_ms(c.e) - epoch_ms(greatest(c.s, w.win_start))) AS covered_ms
-	FROM covered c JOIN win w ON c.e > w.win_start AND c.e > c.s
+	FROM islands c JOIN win w ON c.e > w.win_start AND c.e > c.s
 	GROUP BY ALL
 ),
 hpart AS (

@@ -40,7 +40,7 @@ type Heatmap struct {
 // are exactly those of ResponderLoads.
 func InterruptionHeatmap(ctx context.Context, db *sql.DB, cfg Config, w Window, team string) (*Heatmap, error) {
 	hm := &Heatmap{Window: w.Name, Cells: []HeatmapCell{}, Weeks: []WeeklyLoad{}}
-	a := &ocArgs{}
+	a := &queryArgs{}
 	lo := cfg.Now.UTC().Add(-w.Duration)
 	base := "WITH " + rosterCTEs(cfg, a) + interruptionCTEs(cfg, a, lo)
 	teamArg := a.add(ocNullIfEmpty(team))

@@ -11,18 +11,9 @@ import (
 // the same thing in both. docs/metrics.md ("On-call load and pager fatigue")
 // prints these statements.
 
-// ocArgs collects positional parameters: values (names, time zones,
-// timestamps) are never spliced into SQL text; only integers the code
-// computed itself are.
-type ocArgs struct{ vals []any }
-
-func (a *ocArgs) add(v any) string {
-	a.vals = append(a.vals, v)
-	return fmt.Sprintf("$%d", len(a.vals))
-}
-
 // ocWeekdayMask turns working days into a bit set indexed by Go's weekday
 // (Sunday = bit 0). SQL tests bit (isodow % 7), since ISO Sunday is 7.
+// Alert quality's ahours uses it too: one encoding of working days.
 func ocWeekdayMask(days []time.Weekday) int {
 	m := 0
 	for _, d := range days {
@@ -43,7 +34,7 @@ func ocNullIfEmpty(s string) any {
 // rteam(team, t_tz, bs, be, ss, se, wmask) expressions. A team without
 // a roster entry takes cfg.Hours: the default columns are applied with
 // coalesce where rteam is joined (see hoursCols).
-func rosterCTEs(cfg Config, a *ocArgs) string {
+func rosterCTEs(cfg Config, a *queryArgs) string {
 	var resp, team []string
 	if r := cfg.Roster; r != nil {
 		seen := map[string]bool{}
@@ -97,7 +88,7 @@ func rosterCTEs(cfg Config, a *ocArgs) string {
 // window needs only the pages from (lo − fold) on; folding from the group's
 // first page would need every earlier page, since a group can be arbitrarily
 // long.
-func interruptionCTEs(cfg Config, a *ocArgs, lo time.Time) string {
+func interruptionCTEs(cfg Config, a *queryArgs, lo time.Time) string {
 	now := a.add(cfg.Now.UTC())
 	from := a.add(lo.UTC())
 	scanFrom := a.add(lo.UTC().Add(-cfg.InterruptionFold))
@@ -159,7 +150,7 @@ interruptions AS (
 
 // windowCTE returns win(window_idx, window_name, win_start, win_ms) and the
 // earliest start.
-func windowCTE(cfg Config, windows []Window, a *ocArgs) (string, time.Time) {
+func windowCTE(cfg Config, windows []Window, a *queryArgs) (string, time.Time) {
 	lo := cfg.Now.UTC()
 	rows := make([]string, len(windows))
 	for i, w := range windows {
@@ -186,7 +177,7 @@ const shiftEventsFromEvents = `(SELECT id, type, time, responder, team, schedule
 // onCallQueryFrom is onCallQuery reading the shift events from shifts
 // (shift_events, or shiftEventsFromEvents).
 func onCallQueryFrom(cfg Config, shifts string) (string, []any) {
-	a := &ocArgs{}
+	a := &queryArgs{}
 	win, lo := windowCTE(cfg, cfg.Windows, a)
 	roster := rosterCTEs(cfg, a)
 	intr := interruptionCTEs(cfg, a, lo)
@@ -235,37 +226,7 @@ apart AS (
 	FROM ackw a LEFT JOIN closes c USING (incident_id)
 	GROUP BY ALL
 ),
--- Shifts: per responder and schedule, a shift.started runs to the next event
--- of that pair: a shift.ended, or another shift.started (a lost end), or, if
--- none, now (still open). An end sorts before a start at the same instant
--- (handover). A shift.ended with no start before it is ignored: its start is
--- unknown. shift_events holds the shift events that name a responder.
-shift_ev AS (
-	SELECT e.responder, e.type, e.time, coalesce(e.team, rr.r_team, '') AS team,
-		lead(e.time) OVER (PARTITION BY e.responder, coalesce(e.schedule, '')
-			ORDER BY e.time, e.type, e.id) AS next_time
-	FROM %[7]s e LEFT JOIN rresp rr ON rr.responder = e.responder
-	WHERE e.time <= CAST(%[1]s AS TIMESTAMP)
-),
-shifts AS (
-	SELECT team, responder, time AS s, coalesce(next_time, CAST(%[1]s AS TIMESTAMP)) AS e
-	FROM shift_ev WHERE type = 'shift.started'
-),
--- Overlapping or touching shifts of one responder (primary and secondary
--- schedules, back-to-back weeks) merge into one on-call island, so that time
--- on call is never counted twice.
-shift_prev AS (
-	SELECT *, max(e) OVER (PARTITION BY team, responder ORDER BY s, e
-		ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
-	FROM shifts
-),
-islands AS (
-	SELECT team, responder, min(s) AS s, max(e) AS e
-	FROM (SELECT *, sum(CASE WHEN prev_e IS NULL OR s > prev_e THEN 1 ELSE 0 END)
-		OVER (PARTITION BY team, responder ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
-		FROM shift_prev)
-	GROUP BY team, responder, island
-),
+%[7]s,
 opart AS (
 	SELECT w.window_name, i.team, i.responder,
 		sum(epoch_ms(i.e) - epoch_ms(greatest(i.s, w.win_start))) AS oncall_ms
@@ -334,8 +295,52 @@ LEFT JOIN lasttz lt ON lt.responder = t.responder
 LEFT JOIN rresp rr ON rr.responder = t.responder
 LEFT JOIN rteam rt ON rt.team = t.team
 ORDER BY t.window_idx, t.team, t.responder`,
-		now, from, cfg.ShiftIncidentLimit, ocFloat(w.Business), ocFloat(w.OffHours), ocFloat(w.Sleep), shifts)
+		now, from, cfg.ShiftIncidentLimit, ocFloat(w.Business), ocFloat(w.OffHours), ocFloat(w.Sleep),
+		shiftIslandCTEs(shifts, "CAST("+now+" AS TIMESTAMP)", "responder"))
 	return q, a.vals
+}
+
+// shiftIslandCTEs defines, after rresp, the CTEs shift_ev, shifts,
+// shift_prev and islands(team, <by>, s, e): the shifts read from src (a
+// relation shaped as shift_events) up to now (an SQL timestamp), merged per
+// team and by. On-call time merges per responder and schedule coverage per
+// schedule; both build the shifts here so that a shift, and where it ends,
+// means the same in the two sections. by is a column name from the code,
+// never from input.
+func shiftIslandCTEs(src, now, by string) string {
+	return `-- Shifts: per responder and schedule, a shift.started runs to the next event
+-- of that pair: a shift.ended, or another shift.started (a lost end), or, if
+-- none, now (still open). An end sorts before a start at the same instant
+-- (handover). A shift.ended with no start before it is ignored: its start is
+-- unknown. shift_events holds the shift events that name a responder.
+shift_ev AS (
+	SELECT e.responder, coalesce(e.schedule, '') AS schedule, e.type, e.time,
+		coalesce(e.team, rr.r_team, '') AS team,
+		lead(e.time) OVER (PARTITION BY e.responder, coalesce(e.schedule, '')
+			ORDER BY e.time, e.type, e.id) AS next_time
+	FROM ` + src + ` e LEFT JOIN rresp rr ON rr.responder = e.responder
+	WHERE e.time <= ` + now + `
+),
+shifts AS (
+	SELECT team, ` + by + `, time AS s, coalesce(next_time, ` + now + `) AS e
+	FROM shift_ev WHERE type = 'shift.started'
+),
+-- Overlapping or touching shifts merge into islands: per team and responder
+-- for on-call time (primary and secondary schedules, back-to-back weeks), so
+-- that time on call is never counted twice; per team and schedule for
+-- coverage, where a handover at one instant leaves no gap.
+shift_prev AS (
+	SELECT *, max(e) OVER (PARTITION BY team, ` + by + ` ORDER BY s, e
+		ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
+	FROM shifts
+),
+islands AS (
+	SELECT team, ` + by + `, min(s) AS s, max(e) AS e
+	FROM (SELECT *, sum(CASE WHEN prev_e IS NULL OR s > prev_e THEN 1 ELSE 0 END)
+		OVER (PARTITION BY team, ` + by + ` ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
+		FROM shift_prev)
+	GROUP BY team, ` + by + `, island
+)`
 }
 
 // ocFloat formats a weight as a DOUBLE literal (never integer division).

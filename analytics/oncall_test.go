@@ -110,7 +110,7 @@ type ocIntr struct {
 // and night rules are tested per interruption, not only through sums.
 func ocInterruptions(tb testing.TB, db *sql.DB, cfg Config, lo time.Time) []ocIntr {
 	tb.Helper()
-	a := &ocArgs{}
+	a := &queryArgs{}
 	q := "WITH " + rosterCTEs(cfg, a) + interruptionCTEs(cfg, a, lo) +
 		" SELECT time, responder, tz_source, h, dow, bucket, night FROM interruptions ORDER BY time, responder"
 	rows, err := db.QueryContext(context.Background(), q, a.vals...)

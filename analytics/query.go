@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Helpers for the SQL of the incident and alert sections. Values (names,
+// Helpers for the SQL of the analytics sections. Values (names, time zones,
 // timestamps) always travel as positional parameters, never spliced into SQL
 // text; only numbers the code computed itself are formatted into it.
 

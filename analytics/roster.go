@@ -137,36 +137,64 @@ func checkZone(tz string) error {
 // the roster is read before, and independently of, the rest of the config).
 func (h *rosterFileHours) resolve() (Hours, error) {
 	out := DefaultConfig(time.Time{}).Hours
-	for _, f := range []struct {
-		name string
-		v    *int
-		dst  *int
-	}{
-		{"business_start", h.BusinessStart, &out.BusinessStart},
-		{"business_end", h.BusinessEnd, &out.BusinessEnd},
-		{"sleep_start", h.SleepStart, &out.SleepStart},
-		{"sleep_end", h.SleepEnd, &out.SleepEnd},
+	for _, f := range []struct{ v, dst *int }{
+		{h.BusinessStart, &out.BusinessStart},
+		{h.BusinessEnd, &out.BusinessEnd},
+		{h.SleepStart, &out.SleepStart},
+		{h.SleepEnd, &out.SleepEnd},
 	} {
-		if f.v == nil {
-			continue
+		if f.v != nil {
+			*f.dst = *f.v
 		}
-		if *f.v < 0 || *f.v > 24 {
-			return Hours{}, fmt.Errorf("%s %d: want an hour 0..24", f.name, *f.v)
-		}
-		*f.dst = *f.v
 	}
-	if out.BusinessStart > out.BusinessEnd {
-		return Hours{}, fmt.Errorf("business_start %d is after business_end %d", out.BusinessStart, out.BusinessEnd)
+	// The defaults are valid, so the first invalid field is one the file gave.
+	if err := out.Validate(); err != nil {
+		return Hours{}, err
 	}
 	if h.WorkingDays != nil {
-		out.WorkingDays = []time.Weekday{}
-		for _, s := range h.WorkingDays {
-			d, ok := parseWeekday(s)
-			if !ok {
-				return Hours{}, fmt.Errorf("working_days: %q is not a weekday (mon..sun or monday..sunday)", s)
-			}
-			out.WorkingDays = append(out.WorkingDays, d)
+		days, err := ParseWorkingDays(h.WorkingDays)
+		if err != nil {
+			return Hours{}, err
 		}
+		out.WorkingDays = days
+	}
+	return out, nil
+}
+
+// Validate checks that the four hours are hours of the day (0..24) and that
+// business hours do not end before they start (sleep hours may wrap
+// midnight). The roster file and pagerlens.yaml both check hours with it,
+// so a value valid in one is valid in the other.
+func (h Hours) Validate() error {
+	for _, f := range []struct {
+		key string
+		v   int
+	}{
+		{"business_start", h.BusinessStart}, {"business_end", h.BusinessEnd},
+		{"sleep_start", h.SleepStart}, {"sleep_end", h.SleepEnd},
+	} {
+		if f.v < 0 || f.v > 24 {
+			return fmt.Errorf("%s %d: want an hour 0..24", f.key, f.v)
+		}
+	}
+	if h.BusinessStart > h.BusinessEnd {
+		return fmt.Errorf("business_start %d is after business_end %d", h.BusinessStart, h.BusinessEnd)
+	}
+	return nil
+}
+
+// ParseWorkingDays reads working-day names (mon..sun or monday..sunday, any
+// case; see rosterFile for why names). The result is never nil: an empty
+// list means no working days, not "the default". pagerlens.yaml reads its
+// working days with it too, for the same reason as Validate.
+func ParseWorkingDays(names []string) ([]time.Weekday, error) {
+	out := []time.Weekday{}
+	for _, s := range names {
+		d, ok := parseWeekday(s)
+		if !ok {
+			return nil, fmt.Errorf("working_days: %q is not a weekday (mon..sun or monday..sunday)", s)
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -119,35 +118,20 @@ var grafanaMacros = strings.NewReplacer(
 	"$__range", "1h",
 )
 
-var labelValues = regexp.MustCompile(`^label_values\((.*),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
-
-// query is one PromQL expression found in a dashboard, with where it was found.
-type query struct {
-	where string
-	expr  string
-}
-
-func queries(t *testing.T, d jsonDashboard) []query {
+// queries returns the queries of every dashboard of opts, by uid.
+func queries(t *testing.T, opts Options) map[string][]Query {
 	t.Helper()
-	var out []query
-	for _, p := range leafPanels(d.Panels) {
-		for _, tg := range p.Targets {
-			out = append(out, query{d.UID + ` panel "` + p.Title + `" ` + tg.RefID, tg.Expr})
-		}
+	ds, err := Build(opts)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
 	}
-	for _, v := range d.Templating.List {
-		if v.Type != "query" {
-			continue
+	out := map[string][]Query{}
+	for _, d := range ds {
+		qs, err := Queries(d)
+		if err != nil {
+			t.Fatal(err)
 		}
-		var q string
-		if err := json.Unmarshal(v.Query, &q); err != nil {
-			t.Fatalf("%s variable %s: query is not a string: %s", d.UID, v.Name, v.Query)
-		}
-		m := labelValues.FindStringSubmatch(q)
-		if m == nil {
-			t.Fatalf("%s variable %s: %q is not label_values(selector, label)", d.UID, v.Name, q)
-		}
-		out = append(out, query{d.UID + " variable " + v.Name, m[1]})
+		out[d.UID] = qs
 	}
 	return out
 }
@@ -181,12 +165,12 @@ func TestQueriesParseAndNameOnlyExportedFamilies(t *testing.T) {
 	used := map[string]bool{}
 	n := 0
 	for _, aggr := range []Aggregation{AggregationMax, AggregationSum} {
-		for _, d := range built(t, Options{Aggregation: aggr}) {
-			for _, q := range queries(t, d) {
+		for _, qs := range queries(t, Options{Aggregation: aggr}) {
+			for _, q := range qs {
 				n++
-				expr, err := pp.ParseExpr(grafanaMacros.Replace(q.expr))
+				expr, err := pp.ParseExpr(grafanaMacros.Replace(q.Expr))
 				if err != nil {
-					t.Errorf("%s: %v\n%s", q.where, err, q.expr)
+					t.Errorf("%s: %v\n%s", q.Where(), err, q.Expr)
 					continue
 				}
 				selectors := 0
@@ -203,12 +187,12 @@ func TestQueriesParseAndNameOnlyExportedFamilies(t *testing.T) {
 						}
 					}
 					if name == "" {
-						t.Errorf("%s: selector %s has no metric name", q.where, vs)
+						t.Errorf("%s: selector %s has no metric name", q.Where(), vs)
 						return nil
 					}
 					f, ok := familyOf(name)
 					if !ok {
-						t.Errorf("%s: %s is not a family of metricnames.All", q.where, name)
+						t.Errorf("%s: %s is not a family of metricnames.All", q.Where(), name)
 						return nil
 					}
 					used[f.Name] = true
@@ -218,13 +202,13 @@ func TestQueriesParseAndNameOnlyExportedFamilies(t *testing.T) {
 						case m.Name == mn.LabelQuantile && f.Type == mn.Summary:
 						case slices.Contains(f.Labels, m.Name):
 						default:
-							t.Errorf("%s: %s has no label %q", q.where, f.Name, m.Name)
+							t.Errorf("%s: %s has no label %q", q.Where(), f.Name, m.Name)
 						}
 					}
 					return nil
 				})
 				if selectors == 0 {
-					t.Errorf("%s: no metric selector in %q", q.where, q.expr)
+					t.Errorf("%s: no metric selector in %q", q.Where(), q.Expr)
 				}
 			}
 		}
@@ -277,10 +261,9 @@ func TestAggregationOption(t *testing.T) {
 		{Options{ReplicaLabels: []string{}}, "sum by (severity) (" + mn.Incidents + "{"},
 	}
 	for _, tt := range tests {
-		d := built(t, tt.opts)[UIDOverview]
 		var found bool
-		for _, q := range queries(t, d) {
-			if strings.Contains(q.expr, tt.want) {
+		for _, q := range queries(t, tt.opts)[UIDOverview] {
+			if strings.Contains(q.Expr, tt.want) {
 				found = true
 			}
 		}

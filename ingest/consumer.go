@@ -92,28 +92,10 @@ func NewConsumer(cfg Config, s *store.Store) (*Consumer, error) {
 	if len(cfg.Topics) == 0 {
 		return nil, errors.New("kafka consumer: no topics configured (--topics)")
 	}
-	obs := cfg.Observer
-	opts := cfg.Decode
-	prevWarn := opts.Warn
-	opts.Warn = func(format, what string) {
-		obs.DecodeWarning(format, what)
-		if prevWarn != nil {
-			prevWarn(format, what)
-		}
+	decs, err := buildDecoders(cfg.Topics, observedWarnings(cfg.Observer, cfg.Decode))
+	if err != nil {
+		return nil, err
 	}
-	decs := decoders{byTopic: map[string]decode.Decoder{}}
-	for _, t := range cfg.Topics {
-		f := t.Format
-		if f == "" {
-			f = decode.Canonical
-		}
-		d, err := decode.New(f, opts)
-		if err != nil {
-			return nil, fmt.Errorf("topic %s: %w", t.Name, err)
-		}
-		decs.byTopic[t.Name] = d
-	}
-	decs.def, _ = decode.New(decode.Canonical, opts)
 	return &Consumer{cfg: cfg, store: s, decs: decs}, nil
 }
 

@@ -103,14 +103,7 @@ func NewDirect(cfg DirectConfig, s *store.Store) (*Direct, error) {
 	}
 	cfg.Observer, cfg.Logger, cfg.Decode = pipelineDefaults(cfg.Observer, cfg.Logger, cfg.Decode)
 	obs := cfg.Observer
-	opts := cfg.Decode
-	prevWarn := opts.Warn
-	opts.Warn = func(format, what string) {
-		obs.DecodeWarning(format, what)
-		if prevWarn != nil {
-			prevWarn(format, what)
-		}
-	}
+	opts := observedWarnings(obs, cfg.Decode)
 	silent := cfg.Decode
 	silent.Warn = nil
 	decs, err := buildDecoders(cfg.Topics, opts)
@@ -128,26 +121,6 @@ func NewDirect(cfg DirectConfig, s *store.Store) (*Direct, error) {
 		check: check,
 		sem:   make(chan struct{}, 1),
 	}, nil
-}
-
-func buildDecoders(topics []Topic, opts decode.Options) (decoders, error) {
-	decs := decoders{byTopic: map[string]decode.Decoder{}}
-	for _, t := range topics {
-		f := t.Format
-		if f == "" {
-			f = decode.Canonical
-		}
-		d, err := decode.New(f, opts)
-		if err != nil {
-			return decoders{}, fmt.Errorf("topic %s: %w", t.Name, err)
-		}
-		decs.byTopic[t.Name] = d
-	}
-	var err error
-	if decs.def, err = decode.New(decode.Canonical, opts); err != nil {
-		return decoders{}, err
-	}
-	return decs, nil
 }
 
 // Submit decodes msgs, writes their events and dead letters to the store and

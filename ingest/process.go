@@ -96,6 +96,20 @@ func pipelineDefaults(obs Observer, log *slog.Logger, dec decode.Options) (Obser
 	return obs, log, dec
 }
 
+// observedWarnings returns dec with its decode warnings also counted by obs
+// (the Kafka and direct paths export them as a metric); the caller's own
+// Warn, if any, is still called after.
+func observedWarnings(obs Observer, dec decode.Options) decode.Options {
+	prev := dec.Warn
+	dec.Warn = func(format, what string) {
+		obs.DecodeWarning(format, what)
+		if prev != nil {
+			prev(format, what)
+		}
+	}
+	return dec
+}
+
 // raw is one undecoded message with its origin.
 type raw struct {
 	decode.Message
@@ -107,6 +121,28 @@ type raw struct {
 type decoders struct {
 	byTopic map[string]decode.Decoder
 	def     decode.Decoder
+}
+
+// buildDecoders builds the decoder of each topic (canonical where it names
+// no format) and the canonical default, for the Kafka and direct paths.
+func buildDecoders(topics []Topic, opts decode.Options) (decoders, error) {
+	decs := decoders{byTopic: map[string]decode.Decoder{}}
+	for _, t := range topics {
+		f := t.Format
+		if f == "" {
+			f = decode.Canonical
+		}
+		d, err := decode.New(f, opts)
+		if err != nil {
+			return decoders{}, fmt.Errorf("topic %s: %w", t.Name, err)
+		}
+		decs.byTopic[t.Name] = d
+	}
+	var err error
+	if decs.def, err = decode.New(decode.Canonical, opts); err != nil {
+		return decoders{}, err
+	}
+	return decs, nil
 }
 
 func (d decoders) For(topic string) decode.Decoder {

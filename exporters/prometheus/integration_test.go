@@ -3,12 +3,10 @@ package prometheus
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,20 +23,6 @@ import (
 )
 
 var fixtureNow = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
-
-// tool returns the path of a Prometheus binary; without it the test is
-// skipped, except in CI, which installs Debian's prometheus package.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not on PATH in CI: %v", name, err)
-		}
-		t.Skipf("%s not on PATH: %v", name, err)
-	}
-	return p
-}
 
 // openFixtureStore opens (creating on first use) a store at path holding the
 // canonical incident-lifecycle fixture.
@@ -87,8 +71,8 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real Prometheus")
 	}
-	promtool := tool(t, "promtool")
-	prometheus := tool(t, "prometheus")
+	promtool := testkit.Tool(t, "promtool")
+	prometheus := testkit.Tool(t, "prometheus")
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "pagerlens.duckdb")
 	st := openFixtureStore(t, ctx, dbPath, true)
@@ -155,14 +139,14 @@ scrape_configs:
 	api := fmt.Sprintf("http://127.0.0.1:%d", port)
 
 	const mtta = `sum by (team) (pagerlens_incident_ack_seconds_sum{window="30d"}) / sum by (team) (pagerlens_incident_ack_seconds_count{window="30d"})`
-	res := waitQuery(t, api, mtta, func(r []sample) bool { return len(r) > 0 })
+	res := waitQuery(t, api, mtta, func(r []testkit.PromSample) bool { return len(r) > 0 })
 	if v, ok := valueFor(res, "team", "payments"); !ok || v != 240 {
 		t.Fatalf("team MTTA for payments = %v (found %v), want 240; all: %+v", v, ok, res)
 	}
 	t.Logf("Prometheus: team MTTA (30d) for payments = %vs", 240.0)
 
 	const total = `sum(pagerlens_incidents_total)`
-	before := waitQuery(t, api, total, func(r []sample) bool { return len(r) == 1 })[0].value
+	before := waitQuery(t, api, total, func(r []testkit.PromSample) bool { return len(r) == 1 })[0].Value
 	if before <= 0 {
 		t.Fatalf("pagerlens_incidents_total = %v before restart", before)
 	}
@@ -178,20 +162,20 @@ scrape_configs:
 	defer st2.Close()
 	sw.set(newServing(t, ctx, st2).Handler())
 	after := waitQuery(t, api, `sum(pagerlens_incidents_total) and on() (max(timestamp(pagerlens_incidents_total)) > `+
-		strconv.FormatInt(restarted.Unix()+1, 10)+`)`, func(r []sample) bool { return len(r) == 1 })[0].value
+		strconv.FormatInt(restarted.Unix()+1, 10)+`)`, func(r []testkit.PromSample) bool { return len(r) == 1 })[0].Value
 	t.Logf("Prometheus: sum(pagerlens_incidents_total) = %v before restart, %v after", before, after)
 	if after != before {
 		t.Errorf("pagerlens_incidents_total = %v after restart, %v before", after, before)
 	}
-	resets := waitQuery(t, api, `sum(resets(pagerlens_incidents_total[5m]))`, func(r []sample) bool { return len(r) == 1 })
-	if resets[0].value != 0 {
-		t.Errorf("Prometheus saw %v counter resets across the restart", resets[0].value)
+	resets := waitQuery(t, api, `sum(resets(pagerlens_incidents_total[5m]))`, func(r []testkit.PromSample) bool { return len(r) == 1 })
+	if resets[0].Value != 0 {
+		t.Errorf("Prometheus saw %v counter resets across the restart", resets[0].Value)
 	}
 }
 
 // The example config and rules in deploy/prometheus pass promtool.
 func TestDeployFilesPassPromtool(t *testing.T) {
-	promtool := tool(t, "promtool")
+	promtool := testkit.Tool(t, "promtool")
 	dir := filepath.Join("..", "..", "deploy", "prometheus")
 	for _, args := range [][]string{
 		{"check", "config", filepath.Join(dir, "prometheus.yml")},
@@ -207,28 +191,24 @@ func TestDeployFilesPassPromtool(t *testing.T) {
 	}
 }
 
-type sample struct {
-	labels map[string]string
-	value  float64
-}
-
-func valueFor(ss []sample, label, value string) (float64, bool) {
+func valueFor(ss []testkit.PromSample, label, value string) (float64, bool) {
 	for _, s := range ss {
-		if s.labels[label] == value {
-			return s.value, true
+		if s.Metric[label] == value {
+			return s.Value, true
 		}
 	}
 	return 0, false
 }
 
 // waitQuery polls an instant query until ok accepts the result.
-func waitQuery(t *testing.T, api, q string, ok func([]sample) bool) []sample {
+func waitQuery(t *testing.T, api, q string, ok func([]testkit.PromSample) bool) []testkit.PromSample {
 	t.Helper()
+	prom := testkit.Prom{URL: api}
 	deadline := time.Now().Add(60 * time.Second)
-	var last []sample
+	var last []testkit.PromSample
 	var lastErr error
 	for time.Now().Before(deadline) {
-		last, lastErr = query(api, q)
+		last, lastErr = prom.Query(context.Background(), q)
 		if lastErr == nil && ok(last) {
 			return last
 		}
@@ -236,40 +216,6 @@ func waitQuery(t *testing.T, api, q string, ok func([]sample) bool) []sample {
 	}
 	t.Fatalf("query %s: no acceptable result within 60s: last %+v, error %v", q, last, lastErr)
 	return nil
-}
-
-func query(api, q string) ([]sample, error) {
-	resp, err := http.Get(api + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", q, err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("query %s: decode: %w", q, err)
-	}
-	if body.Status != "success" {
-		return nil, fmt.Errorf("query %s: %s", q, body.Error)
-	}
-	var out []sample
-	for _, r := range body.Data.Result {
-		s, _ := r.Value[1].(string)
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, fmt.Errorf("query %s: value %q: %w", q, s, err)
-		}
-		out = append(out, sample{r.Metric, v})
-	}
-	return out, nil
 }
 
 func httpGet(t *testing.T, u string) []byte {

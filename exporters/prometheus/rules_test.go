@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pagerlens/pagerlens/internal/testkit"
 )
 
 const (
@@ -49,7 +51,7 @@ func TestShardRulesAreTheReplicaRulesWithSum(t *testing.T) {
 // (copies: max) and with two shards (parts: sum), checked by promtool's rule
 // unit tests on series as two instances would export them.
 func TestRulesAggregateInstances(t *testing.T) {
-	promtool := tool(t, "promtool")
+	promtool := testkit.Tool(t, "promtool")
 	dir, err := filepath.Abs(filepath.Join("..", "..", "deploy", "prometheus"))
 	if err != nil {
 		t.Fatal(err)

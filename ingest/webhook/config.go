@@ -4,18 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/pagerlens/pagerlens/ingest/decode"
 )
 
 // The sources pagerlens takes webhooks from; each is also the decode format
-// of its bodies and the last segment of its path, /webhooks/<source>.
+// of its bodies (hence decode's names, not a copy of them) and the last
+// segment of its path, /webhooks/<source>.
 const (
-	PagerDuty    = "pagerduty"
-	Alertmanager = "alertmanager"
-	Grafana      = "grafana"
-	Opsgenie     = "opsgenie"
-	OnCall       = "oncall"
-	IncidentIO   = "incidentio"
-	Canonical    = "canonical"
+	PagerDuty    = decode.PagerDuty
+	Alertmanager = decode.Alertmanager
+	Grafana      = decode.Grafana
+	Opsgenie     = decode.Opsgenie
+	OnCall       = decode.OnCall
+	IncidentIO   = decode.IncidentIO
+	Canonical    = decode.Canonical
 )
 
 // Modes: where an accepted webhook goes.

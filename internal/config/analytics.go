@@ -192,42 +192,19 @@ func parseWindows(names []string) ([]analytics.Window, error) {
 	return out, nil
 }
 
-// resolve checks the hours the same way the roster file's team hours are
-// checked (analytics/roster.go), so a value valid in one is valid in both.
+// resolve checks the hours with the roster file's checks (analytics'
+// Hours.Validate and ParseWorkingDays), so a value valid in one is valid in
+// both.
 func (h AnalyticsHours) resolve() (analytics.Hours, error) {
-	for _, f := range []struct {
-		key string
-		v   int
-	}{
-		{"business_start", h.BusinessStart}, {"business_end", h.BusinessEnd},
-		{"sleep_start", h.SleepStart}, {"sleep_end", h.SleepEnd},
-	} {
-		if f.v < 0 || f.v > 24 {
-			return analytics.Hours{}, fmt.Errorf("%s %d: want an hour 0..24", f.key, f.v)
-		}
-	}
-	if h.BusinessStart > h.BusinessEnd {
-		return analytics.Hours{}, fmt.Errorf("business_start %d is after business_end %d", h.BusinessStart, h.BusinessEnd)
-	}
 	out := analytics.Hours{BusinessStart: h.BusinessStart, BusinessEnd: h.BusinessEnd,
-		SleepStart: h.SleepStart, SleepEnd: h.SleepEnd, WorkingDays: []time.Weekday{}}
-	for _, s := range h.WorkingDays {
-		d, ok := parseWeekday(s)
-		if !ok {
-			return analytics.Hours{}, fmt.Errorf("working_days: %q is not a weekday (mon..sun or monday..sunday)", s)
-		}
-		out.WorkingDays = append(out.WorkingDays, d)
+		SleepStart: h.SleepStart, SleepEnd: h.SleepEnd}
+	if err := out.Validate(); err != nil {
+		return analytics.Hours{}, err
 	}
+	days, err := analytics.ParseWorkingDays(h.WorkingDays)
+	if err != nil {
+		return analytics.Hours{}, err
+	}
+	out.WorkingDays = days
 	return out, nil
-}
-
-func parseWeekday(s string) (time.Weekday, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		full := strings.ToLower(d.String())
-		if s == full || s == full[:3] {
-			return d, true
-		}
-	}
-	return 0, false
 }

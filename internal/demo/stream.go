@@ -29,7 +29,9 @@ func key(e event.Event) []byte {
 	}
 }
 
-func message(e event.Event) (kafkatest.Message, error) {
+// Message is e as a Kafka record keyed by key, as the demo and the
+// dashboards end-to-end test produce their streams.
+func Message(e event.Event) (kafkatest.Message, error) {
 	v, err := event.Marshal(e)
 	if err != nil {
 		return kafkatest.Message{}, err
@@ -42,7 +44,7 @@ func History(seed int64, teams, days int, end time.Time) ([]kafkatest.Message, e
 	var out []kafkatest.Message
 	cfg := synth.Config{Seed: seed, Teams: teams, Days: days, End: end.Truncate(time.Second), Duplicates: 0.005, Disorder: 0.01}
 	err := synth.Generate(cfg, func(e event.Event) error {
-		m, err := message(e)
+		m, err := Message(e)
 		if err != nil {
 			return err
 		}
@@ -97,7 +99,7 @@ func Trickle(ctx context.Context, seed int64, teams int, start time.Time, speedu
 			s := start.Add(time.Duration(float64(e.Data.StartedAt.Sub(start)) / speedup)).UTC()
 			e.Data.StartedAt = &s
 		}
-		m, err := message(e)
+		m, err := Message(e)
 		if err != nil {
 			return fmt.Errorf("live trickle: %w", err)
 		}

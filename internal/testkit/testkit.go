@@ -1,6 +1,7 @@
 // Package testkit holds the test helpers that several packages' tests need
 // alike (a fresh store, the fixed synthetic world, a running consumer, a
-// free port, a throw-away PKI), so that each is written, and fixed, once.
+// free port, a throw-away PKI, an external tool, a Prometheus query client),
+// so that each is written, and fixed, once.
 //
 // It imports store, analytics, ingest and synth: only external test
 // packages (package foo_test) of those may use it, or the import would

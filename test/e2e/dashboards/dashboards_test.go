@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -21,9 +22,12 @@ import (
 
 	"github.com/pagerlens/pagerlens/dashboards"
 	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/internal/demo"
 	"github.com/pagerlens/pagerlens/internal/fixtures"
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
 	"github.com/pagerlens/pagerlens/internal/synth"
+	"github.com/pagerlens/pagerlens/internal/testkit"
+	"github.com/pagerlens/pagerlens/test/e2e/e2eutil"
 )
 
 const (
@@ -45,7 +49,7 @@ func TestEveryPanelReturnsData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds pagerlens and starts a real Prometheus")
 	}
-	prometheus := tool(t, "prometheus")
+	prometheus := testkit.Tool(t, "prometheus")
 	start := time.Now()
 
 	// The build and the stream are independent: build while generating.
@@ -60,7 +64,7 @@ func TestEveryPanelReturnsData(t *testing.T) {
 	buildCtx, buildCancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer buildCancel()
 	go func() {
-		bin, err := buildPagerlens(buildCtx, binDir)
+		bin, err := e2eutil.Build(buildCtx, binDir)
 		buildc <- buildResult{bin, err}
 	}()
 	stream := fixtureStream(t)
@@ -85,7 +89,7 @@ func TestEveryPanelReturnsData(t *testing.T) {
 	if err := os.Mkdir(exportDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	serveAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	serveAddr := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))
 	cfg := fmt.Sprintf(`db: %q
 listen: %q
 store: {memory_limit: 512MB, threads: 2}
@@ -111,7 +115,7 @@ exports:
 	serve := startProc(t, "pagerlens-serve", b.bin, "serve", "--config", cfgPath)
 
 	// A real Prometheus scraping serve every second.
-	promAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	promAddr := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))
 	promDir := t.TempDir()
 	promCfg := fmt.Sprintf(`global:
   scrape_interval: 1s
@@ -130,10 +134,10 @@ scrape_configs:
 		"--storage.tsdb.path="+filepath.Join(promDir, "data"),
 		"--web.listen-address="+promAddr,
 	)
-	prom := promAPI{base: "http://" + promAddr}
-	watch := []*proc{serve, promProc}
+	prom := testkit.Prom{URL: "http://" + promAddr}
+	watch := []*e2eutil.Proc{serve, promProc}
 
-	if err := poll(ctx, "pagerlens serve ready", 100*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
+	if err := e2eutil.Poll(ctx, "pagerlens serve ready", 100*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
 		return httpOK(ctx, "http://"+serveAddr+"/readyz")
 	}); err != nil {
 		t.Fatal(err)
@@ -141,8 +145,8 @@ scrape_configs:
 	// Scraped a few times before anything happens: the rate panels
 	// (batch duration, webhook latency) need the counters to move between
 	// two scrapes, which they only do if the work happens while scraped.
-	if err := poll(ctx, "prometheus scraping pagerlens", 250*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
-		v, ok, err := prom.scalar(ctx, `sum_over_time(up{job="pagerlens"}[1m])`)
+	if err := e2eutil.Poll(ctx, "prometheus scraping pagerlens", 250*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
+		v, ok, err := prom.Scalar(ctx, `sum_over_time(up{job="pagerlens"}[1m])`)
 		if err != nil {
 			return false, err.Error(), nil // not serving the API yet
 		}
@@ -159,8 +163,8 @@ scrape_configs:
 		produced += len(stream[topic])
 	}
 	// Everything produced was consumed (stored, duplicate or dead-lettered).
-	if err := poll(ctx, "stream consumed", 250*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
-		v, _, err := prom.scalar(ctx, "sum(pagerlens_ingest_messages_total)")
+	if err := e2eutil.Poll(ctx, "stream consumed", 250*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
+		v, _, err := prom.Scalar(ctx, "sum(pagerlens_ingest_messages_total)")
 		if err != nil {
 			return false, "", err
 		}
@@ -172,8 +176,8 @@ scrape_configs:
 	// series only appear with the first request, so the first scrape that
 	// sees them is where the rate starts.
 	postWebhook(ctx, t, "http://"+serveAddr, token, 1)
-	if err := poll(ctx, "webhook request scraped", 250*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
-		_, ok, err := prom.scalar(ctx, `sum(pagerlens_webhook_requests_total{source="canonical"})`)
+	if err := e2eutil.Poll(ctx, "webhook request scraped", 250*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
+		_, ok, err := prom.Scalar(ctx, `sum(pagerlens_webhook_requests_total{source="canonical"})`)
 		return ok, "no webhook request series yet", err
 	}); err != nil {
 		t.Fatal(err)
@@ -192,7 +196,7 @@ scrape_configs:
 	defer pcancel()
 	var problems map[string][]string
 	rounds := 0
-	err := poll(pctx, "every panel returns data", time.Second, watch, func(ctx context.Context) (bool, string, error) {
+	err := e2eutil.Poll(pctx, "every panel returns data", time.Second, watch, func(ctx context.Context) (bool, string, error) {
 		rounds++
 		got, err := queryProblems(ctx, prom, qs)
 		if err != nil {
@@ -232,7 +236,7 @@ scrape_configs:
 
 	panels, vars := map[string]bool{}, 0
 	for _, q := range qs {
-		if q.variable != "" {
+		if q.q.Variable != "" {
 			vars++
 			continue
 		}
@@ -245,6 +249,39 @@ scrape_configs:
 	t.Logf("%d dashboards, %d panels: %d panel queries and %d variable queries, %s (%d allowlisted) after %d polls; %d messages; build %s, total %s",
 		len(dashboardUIDs(qs)), len(panels), len(qs)-vars, vars, result, len(noDataAllowed), rounds, produced,
 		builtAt.Sub(start).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}
+
+// startProc starts bin; when the test ends it must stop cleanly on SIGTERM
+// within 15 s, else the test fails: a shutdown bug of serve (or of this
+// set-up) should not pass unnoticed.
+func startProc(t *testing.T, name, bin string, args ...string) *e2eutil.Proc {
+	t.Helper()
+	p := e2eutil.StartBinary(t, name, bin, nil, args...)
+	t.Cleanup(func() {
+		if err := p.Stop(15 * time.Second); err != nil {
+			t.Errorf("stop %s: %v", name, err)
+		}
+	})
+	return p
+}
+
+// httpOK reports whether GET url answers 200; a refused connection is not
+// an error, just not ready yet.
+func httpOK(ctx context.Context, url string) (bool, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false, "", fmt.Errorf("GET %s: %w", url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false, err.Error(), nil
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Sprintf("%s: %s %s", url, resp.Status, strings.TrimSpace(string(body))), nil
+	}
+	return true, "", nil
 }
 
 // fixtureStream returns the messages to produce, by topic: on the canonical
@@ -271,11 +308,12 @@ func fixtureStream(t *testing.T) map[string][]kafkatest.Message {
 	}
 	cfg := synth.Config{Seed: 5, Teams: 3, Days: 30, End: time.Now().Truncate(time.Second)}
 	if err := synth.Generate(cfg, func(e event.Event) error {
-		v, err := event.Marshal(e)
+		// Keyed as a producer should key it (docs/scaling.md).
+		m, err := demo.Message(e)
 		if err != nil {
 			return fmt.Errorf("marshal %s: %w", e.ID, err)
 		}
-		canonical = append(canonical, kafkatest.Message{Key: eventKey(e), Value: v})
+		canonical = append(canonical, m)
 		return nil
 	}); err != nil {
 		t.Fatalf("synthetic stream: %v", err)
@@ -301,19 +339,6 @@ func fixtureStream(t *testing.T) map[string][]kafkatest.Message {
 	return map[string][]kafkatest.Message{topicCanonical: canonical, topicAlertmanager: am}
 }
 
-// eventKey keeps one incident's (else one alert's, else one responder's)
-// events in one partition, as a producer should (docs/scaling.md).
-func eventKey(e event.Event) []byte {
-	switch {
-	case e.Data.IncidentID != "":
-		return []byte(e.Data.IncidentID)
-	case e.Data.AlertKey != "":
-		return []byte(e.Data.AlertKey)
-	default:
-		return []byte(e.Data.Responder)
-	}
-}
-
 // postWebhook sends one canonical event to serve's webhook intake, so that
 // the webhook request families have data.
 func postWebhook(ctx context.Context, t *testing.T, base, token string, n int) {
@@ -336,52 +361,16 @@ func postWebhook(ctx context.Context, t *testing.T, base, token string, n int) {
 	}
 }
 
-// dashQuery is one PromQL expression of a dashboard: a panel target, or the
-// selector of a label_values variable.
+// dashQuery is one query of a dashboard with the variables substituted in
+// expr (q.Expr is as in the dashboard JSON).
 type dashQuery struct {
-	uid, panel, ref string
-	// variable and label are set for a label_values(selector, label)
-	// variable: the selector must return series carrying label.
-	variable, label string
-	raw             string // as in the dashboard JSON
-	expr            string // with the variables substituted
+	q    dashboards.Query
+	expr string
 }
 
-func (q dashQuery) panelKey() string { return q.uid + " / " + q.panel }
+func (q dashQuery) panelKey() string { return q.q.Dashboard + " / " + q.q.Panel }
 
-func (q dashQuery) String() string {
-	where := fmt.Sprintf("%s panel %q %s", q.uid, q.panel, q.ref)
-	if q.variable != "" {
-		where = fmt.Sprintf("%s variable %s", q.uid, q.variable)
-	}
-	return fmt.Sprintf("%s: %s", where, q.expr)
-}
-
-// jsonDashboard is the part of the dashboard JSON the test reads: the
-// artifact Grafana receives, not the Go definitions.
-type jsonDashboard struct {
-	UID        string      `json:"uid"`
-	Panels     []jsonPanel `json:"panels"`
-	Templating struct {
-		List []struct {
-			Type  string          `json:"type"`
-			Name  string          `json:"name"`
-			Query json.RawMessage `json:"query"`
-		} `json:"list"`
-	} `json:"templating"`
-}
-
-type jsonPanel struct {
-	Type    string      `json:"type"`
-	Title   string      `json:"title"`
-	Panels  []jsonPanel `json:"panels"` // a collapsed row's panels
-	Targets []struct {
-		RefID string `json:"refId"`
-		Expr  string `json:"expr"`
-	} `json:"targets"`
-}
-
-var labelValues = regexp.MustCompile(`^label_values\((.*),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
+func (q dashQuery) String() string { return fmt.Sprintf("%s: %s", q.q.Where(), q.expr) }
 
 // dashboardQueries returns every query of every dashboard with the default
 // options (a single instance scraped by one Prometheus), variables
@@ -394,45 +383,17 @@ func dashboardQueries(t *testing.T) []dashQuery {
 	}
 	var out []dashQuery
 	for _, d := range ds {
-		b, err := d.JSON()
+		qs, err := dashboards.Queries(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var jd jsonDashboard
-		if err := json.Unmarshal(b, &jd); err != nil {
-			t.Fatalf("decode dashboard %s: %v", d.UID, err)
-		}
-		var walk func([]jsonPanel)
-		walk = func(ps []jsonPanel) {
-			for _, p := range ps {
-				walk(p.Panels)
-				for _, tg := range p.Targets {
-					out = append(out, dashQuery{uid: jd.UID, panel: p.Title, ref: tg.RefID, raw: tg.Expr})
-				}
+		for _, q := range qs {
+			expr, err := substitute(q.Expr)
+			if err != nil {
+				t.Fatalf("%s: %v", dashQuery{q: q}, err)
 			}
+			out = append(out, dashQuery{q: q, expr: expr})
 		}
-		walk(jd.Panels)
-		for _, v := range jd.Templating.List {
-			if v.Type != "query" {
-				continue
-			}
-			var q string
-			if err := json.Unmarshal(v.Query, &q); err != nil {
-				t.Fatalf("%s variable %s: query is not a string: %s", jd.UID, v.Name, v.Query)
-			}
-			m := labelValues.FindStringSubmatch(q)
-			if m == nil {
-				t.Fatalf("%s variable %s: %q is not label_values(selector, label)", jd.UID, v.Name, q)
-			}
-			out = append(out, dashQuery{uid: jd.UID, variable: v.Name, label: m[2], raw: m[1]})
-		}
-	}
-	for i := range out {
-		expr, err := substitute(out[i].raw)
-		if err != nil {
-			t.Fatalf("%s: %v", out[i], err)
-		}
-		out[i].expr = expr
 	}
 	return out
 }
@@ -485,10 +446,10 @@ func substitute(expr string) (string, error) {
 // buckets give, and Grafana shows it as no value. No sample may be ±Inf: that
 // is a division by zero, which Grafana shows as "Infinity" and which tops
 // every topk. A query Prometheus rejects is an error.
-func queryProblems(ctx context.Context, prom promAPI, qs []dashQuery) (map[string][]string, error) {
+func queryProblems(ctx context.Context, prom testkit.Prom, qs []dashQuery) (map[string][]string, error) {
 	problems := map[string][]string{}
 	for _, q := range qs {
-		ss, err := prom.query(ctx, q.expr)
+		ss, err := prom.Query(ctx, q.expr)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", q, err)
 		}
@@ -498,15 +459,15 @@ func queryProblems(ctx context.Context, prom promAPI, qs []dashQuery) (map[strin
 			case math.IsNaN(s.Value):
 			case math.IsInf(s.Value, 0):
 				inf++
-			case q.label != "" && s.Metric[q.label] == "":
+			case q.q.Label != "" && s.Metric[q.q.Label] == "":
 				// A variable needs values of its label.
 			default:
 				numbers++
 			}
 		}
 		key := q.panelKey()
-		if q.variable != "" {
-			key = q.uid + " / variable " + q.variable
+		if q.q.Variable != "" {
+			key = q.q.Dashboard + " / variable " + q.q.Variable
 		}
 		if numbers == 0 {
 			problems[key] = append(problems[key], fmt.Sprintf("no data: %s (%d samples, none a number)", q, len(ss)))
@@ -521,7 +482,7 @@ func queryProblems(ctx context.Context, prom promAPI, qs []dashQuery) (map[strin
 func dashboardUIDs(qs []dashQuery) map[string]bool {
 	out := map[string]bool{}
 	for _, q := range qs {
-		out[q.uid] = true
+		out[q.q.Dashboard] = true
 	}
 	return out
 }

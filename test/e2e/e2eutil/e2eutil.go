@@ -38,22 +38,30 @@ func Main(m *testing.M, tmpPrefix string) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	Bin = filepath.Join(dir, "pagerlens")
-	root, err := ModuleRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	// A real binary, not the test binary re-executed: kill -9 and SIGTERM
-	// must hit the process exactly as they would in production.
-	build := exec.Command("go", "build", "-o", Bin, "./cmd/pagerlens")
-	build.Dir = root
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	if Bin, err = Build(context.Background(), dir); err != nil {
 		fmt.Fprintln(os.Stderr, "build pagerlens:", err)
 		return 1
 	}
 	return m.Run()
+}
+
+// Build builds cmd/pagerlens into dir and returns the binary's path. Main
+// uses it; a package that overlaps the build with other set-up (and gives
+// it its own deadline) calls it directly.
+func Build(ctx context.Context, dir string) (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "pagerlens")
+	// A real binary, not the test binary re-executed: kill -9 and SIGTERM
+	// must hit the process exactly as they would in production.
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/pagerlens")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/pagerlens: %w\n%s", err, out)
+	}
+	return bin, nil
 }
 
 // ModuleRoot walks up from this file to the directory holding go.mod.
@@ -89,11 +97,18 @@ type Proc struct {
 // failed.
 func Start(t *testing.T, name string, env []string, args ...string) *Proc {
 	t.Helper()
+	return StartBinary(t, name, Bin, env, args...)
+}
+
+// StartBinary is Start for another binary than pagerlens (a Prometheus, or
+// a pagerlens built by Build).
+func StartBinary(t *testing.T, name, bin string, env []string, args ...string) *Proc {
+	t.Helper()
 	f, err := os.CreateTemp(t.TempDir(), name+"-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(Bin, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Start(); err != nil {
@@ -194,6 +209,42 @@ func (p *Proc) Signal(sig syscall.Signal, timeout time.Duration) (int, time.Dura
 	return p.cmd.ProcessState.ExitCode(), time.Since(t0)
 }
 
+// Stop sends SIGTERM and waits for a clean exit: status 0, or death by the
+// signal itself; any other status is a shutdown bug, returned as an error.
+// After grace it kills the process and says that it did not stop by
+// itself. A process that had already exited is not an error here: an early
+// exit is reported where it matters (Poll).
+func (p *Proc) Stop(grace time.Duration) error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("SIGTERM: %w", err)
+	}
+	select {
+	case <-p.done:
+		if p.err != nil && !signaledBy(p.err, syscall.SIGTERM) {
+			return fmt.Errorf("after SIGTERM: %w", p.err)
+		}
+		return nil
+	case <-time.After(grace):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("did not exit within %s of SIGTERM; killed", grace)
+	}
+}
+
+func signaledBy(err error, sig syscall.Signal) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
+}
+
 // Wait waits for the process to exit on its own and returns its exit code.
 func (p *Proc) Wait(timeout time.Duration) int {
 	p.t.Helper()
@@ -214,6 +265,39 @@ func WaitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Poll calls cond every interval until it reports done, ctx ends or one of
+// the watched processes exits (then there is no point in waiting). Unlike
+// WaitFor it returns an error rather than failing the test, and the last
+// reason cond gave for not being done is in it, so a timeout says what was
+// still missing.
+func Poll(ctx context.Context, what string, interval time.Duration, watch []*Proc, cond func(context.Context) (done bool, reason string, err error)) error {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	last := "not checked yet"
+	for {
+		for _, p := range watch {
+			select {
+			case <-p.done:
+				return fmt.Errorf("%s: %s exited early (%v)", what, p.name, p.err)
+			default:
+			}
+		}
+		done, reason, err := cond(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if done {
+			return nil
+		}
+		last = reason
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w; last: %s", what, ctx.Err(), last)
+		case <-tick.C:
+		}
 	}
 }
 

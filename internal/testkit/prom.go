@@ -1,4 +1,4 @@
-package dashboards
+package testkit
 
 import (
 	"context"
@@ -8,27 +8,47 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
-// promAPI is the part of Prometheus's HTTP API the test uses: instant queries.
-type promAPI struct {
-	base string // http://127.0.0.1:port
+// Tool returns the path of an external binary (prometheus, promtool).
+// Without it the test is skipped on a workstation but fails in CI, which
+// installs it: a check that silently never runs is worse than none.
+func Tool(tb testing.TB, name string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("%s not on PATH in CI: %v", name, err)
+		}
+		tb.Skipf("%s not on PATH: %v", name, err)
+	}
+	return p
 }
 
-// sample is one element of an instant query result.
-type sample struct {
+// Prom is the part of Prometheus's HTTP API the tests that run a real
+// Prometheus use: instant queries.
+type Prom struct {
+	URL string // http://127.0.0.1:port
+}
+
+// PromSample is one element of an instant query result.
+type PromSample struct {
 	Metric map[string]string
 	Value  float64
 }
 
-// query evaluates expr as an instant query at now, as a Grafana stat panel
-// does, and returns the samples (a scalar result is one sample).
-func (p promAPI) query(ctx context.Context, expr string) ([]sample, error) {
+// Query evaluates expr as an instant query at now, as a Grafana stat panel
+// does, and returns the samples (a scalar result is one sample). A query
+// Prometheus rejects (400/422) is an error, not "no data yet".
+func (p Prom) Query(ctx context.Context, expr string) ([]PromSample, error) {
 	form := url.Values{"query": {expr}, "time": {strconv.FormatInt(time.Now().Unix(), 10)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+"/api/v1/query", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/api/v1/query", strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("query %q: %w", expr, err)
 	}
@@ -55,7 +75,6 @@ func (p promAPI) query(ctx context.Context, expr string) ([]sample, error) {
 		return nil, fmt.Errorf("query %q: %s: decode response: %w", expr, resp.Status, err)
 	}
 	if r.Status != "success" {
-		// A bad query (400/422) is a dashboard bug, not "no data yet".
 		return nil, fmt.Errorf("query %q: %s: %s: %s", expr, resp.Status, r.ErrorType, r.Error)
 	}
 	switch r.Data.ResultType {
@@ -67,13 +86,13 @@ func (p promAPI) query(ctx context.Context, expr string) ([]sample, error) {
 		if err := json.Unmarshal(r.Data.Result, &vs); err != nil {
 			return nil, fmt.Errorf("query %q: decode vector: %w", expr, err)
 		}
-		out := make([]sample, 0, len(vs))
+		out := make([]PromSample, 0, len(vs))
 		for _, v := range vs {
 			f, err := promFloat(v.Value[1])
 			if err != nil {
 				return nil, fmt.Errorf("query %q: %w", expr, err)
 			}
-			out = append(out, sample{Metric: v.Metric, Value: f})
+			out = append(out, PromSample{Metric: v.Metric, Value: f})
 		}
 		return out, nil
 	case "scalar":
@@ -85,7 +104,7 @@ func (p promAPI) query(ctx context.Context, expr string) ([]sample, error) {
 		if err != nil {
 			return nil, fmt.Errorf("query %q: %w", expr, err)
 		}
-		return []sample{{Value: f}}, nil
+		return []PromSample{{Value: f}}, nil
 	}
 	return nil, fmt.Errorf("query %q: result type %q, want vector or scalar", expr, r.Data.ResultType)
 }
@@ -104,10 +123,10 @@ func promFloat(v any) (float64, error) {
 	return f, nil
 }
 
-// scalar evaluates expr and returns its single value, or ok=false when the
-// result is empty (the series is not there yet).
-func (p promAPI) scalar(ctx context.Context, expr string) (v float64, ok bool, err error) {
-	ss, err := p.query(ctx, expr)
+// Scalar evaluates expr and returns its single value, or ok=false when the
+// result is empty or NaN (the series is not there yet).
+func (p Prom) Scalar(ctx context.Context, expr string) (v float64, ok bool, err error) {
+	ss, err := p.Query(ctx, expr)
 	if err != nil {
 		return 0, false, err
 	}
