@@ -28,6 +28,7 @@ type recentIDs struct {
 	known           bool  // after has been read from the store
 	count           int64 // events in the store as of the last WriteBatch
 	after           time.Time
+	ingested        time.Time // the latest ingested_at in the store (see WriteBatch)
 	cur, prev       map[uint64]struct{}
 	curMax, prevMax time.Time // latest event time in cur, prev
 	maxGen          int

@@ -119,3 +119,71 @@ func TestRecentIDsSeeEventsStoredAnotherWay(t *testing.T) {
 		t.Fatalf("ids stored by SQL: stored %d, duplicates %d; want 0, 3", res.Stored, res.Duplicates)
 	}
 }
+
+// TestNewEventsAreExactlyTheBatch: on both paths (rows appended straight
+// into events and read back by ingested_at; staging with the duplicate
+// check) the derived tables see exactly the batch's new events, also when
+// a stored row carries an ingested_at from the future (a clock that stepped
+// back, or a merged store).
+func TestNewEventsAreExactlyTheBatch(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "r.duckdb"), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.RegisterDerived(ctx, DerivedTable{
+		Name:   "seen",
+		Create: []string{`CREATE TABLE IF NOT EXISTS seen (batch INTEGER, id VARCHAR)`},
+		Update: []string{`INSERT INTO seen SELECT (SELECT count(DISTINCT batch) FROM seen), id FROM new_events`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	check := func(batch int, want []Row) {
+		t.Helper()
+		var n, distinct, match int
+		if err := s.DB().QueryRowContext(ctx, `SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE starts_with(id, $2))
+			FROM seen WHERE batch = $1`, batch, want[0].Event.ID[:2]).Scan(&n, &distinct, &match); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(want) || distinct != len(want) || match != len(want) {
+			t.Fatalf("batch %d: new_events had %d rows (%d distinct, %d of the batch), want %d", batch, n, distinct, match, len(want))
+		}
+	}
+	a := recentRows("a", 100, base)
+	mustWrite(t, s, a) // fast: the store is empty
+	check(0, a)
+	b := recentRows("b", 100, base.Add(time.Hour))
+	mustWrite(t, s, b) // fast
+	check(1, b)
+	// A replay of b plus new rows: the slow path, new rows only.
+	c := append(recentRows("c", 50, base.Add(2*time.Hour)), b...)
+	if res := mustWrite(t, s, c); res.Stored != 50 || res.Duplicates != 100 {
+		t.Fatalf("replay: stored %d, duplicates %d; want 50, 100", res.Stored, res.Duplicates)
+	}
+	check(2, c[:50])
+	// A row stored another way with an ingested_at a day ahead: the next
+	// batches must still get ingested_at values no stored row has.
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO events (id, source, type, time, ingested_at)
+		VALUES ('x-1', 't', 'page.notified', TIMESTAMP '2026-01-01 03:00:00', now()::TIMESTAMP + INTERVAL 1 DAY)`); err != nil {
+		t.Fatal(err)
+	}
+	d := recentRows("d", 100, base.Add(4*time.Hour))
+	mustWrite(t, s, d) // fast
+	check(3, d)
+	e := recentRows("e", 100, base.Add(5*time.Hour))
+	mustWrite(t, s, e) // fast
+	check(4, e)
+	var ingested, later int
+	if err := s.DB().QueryRowContext(ctx, `SELECT count(DISTINCT ingested_at),
+			count(*) FILTER (WHERE ingested_at > (SELECT ingested_at FROM events WHERE id = 'x-1'))
+		FROM events`).Scan(&ingested, &later); err != nil {
+		t.Fatal(err)
+	}
+	if ingested != 6 || later != len(d)+len(e) {
+		t.Fatalf("%d distinct ingested_at values, %d rows after the future one; want 6 (5 batches and the row stored another way), %d",
+			ingested, later, len(d)+len(e))
+	}
+}

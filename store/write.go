@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -136,14 +137,23 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (Result, error) {
 			return Result{}, fmt.Errorf("write batch: count events: %w", err)
 		}
 		if !s.recent.known || count != s.recent.count {
-			var latest sql.NullTime
-			if err := s.db.QueryRowContext(ctx, `SELECT max(time) FROM events`).Scan(&latest); err != nil {
+			var latest, ingested sql.NullTime
+			if err := s.db.QueryRowContext(ctx, `SELECT max(time), max(ingested_at) FROM events`).Scan(&latest, &ingested); err != nil {
 				return Result{}, fmt.Errorf("write batch: latest stored time: %w", err)
 			}
 			s.recent = newRecentIDs()
 			s.recent.after, s.recent.known, s.recent.count = latest.Time, true, count
+			s.recent.ingested = ingested.Time
 		}
 	}
+	// Each batch gets an ingested_at later than every stored one (the clock
+	// may repeat a microsecond or step back), so that the fast path's
+	// new_events (see batchWriter.write) selects exactly this batch's rows.
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if !now.After(s.recent.ingested) {
+		now = s.recent.ingested.Add(time.Microsecond)
+	}
+	s.recent.ingested = now
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch: %w", err)
@@ -152,7 +162,7 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (Result, error) {
 	err = conn.Raw(func(dc any) error {
 		w := batchWriter{ctx: ctx, dc: dc.(driver.Conn), derived: s.derived, trace: s.trace, recent: s.recent}
 		var err error
-		res, err = w.write(rows, b.DeadLetters, res)
+		res, err = w.write(rows, b.DeadLetters, res, now)
 		return err
 	})
 	if err != nil {
@@ -204,15 +214,10 @@ func (w batchWriter) traced(step string, start time.Time) {
 	}
 }
 
-func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result) (_ Result, err error) {
+func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result, now time.Time) (_ Result, err error) {
 	// Staging tables live in the connection's temp catalog; they are created
 	// on first use of each pooled connection.
 	if _, err := w.exec(`CREATE TEMP TABLE IF NOT EXISTS staging AS SELECT * FROM events LIMIT 0`); err != nil {
-		return res, err
-	}
-	// The derived tables' updates read the batch's new events as new_events:
-	// the staging table once the duplicates are deleted from it.
-	if _, err := w.exec(`CREATE TEMP VIEW IF NOT EXISTS new_events AS SELECT * FROM staging`); err != nil {
 		return res, err
 	}
 	if _, err := w.exec(`CREATE TEMP TABLE IF NOT EXISTS staging_dead AS SELECT * FROM dead_letters LIMIT 0`); err != nil {
@@ -226,45 +231,75 @@ func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result) (_ Result, 
 			_, _ = w.dc.(driver.ExecerContext).ExecContext(context.Background(), `ROLLBACK`, nil)
 		}
 	}()
-	if _, err := w.exec(`DELETE FROM staging`); err != nil {
-		return res, err
-	}
 	if _, err := w.exec(`DELETE FROM staging_dead`); err != nil {
 		return res, err
 	}
-	now := time.Now().UTC()
 	if len(rows) > 0 {
-		start := time.Now()
-		if err := w.appendEvents(rows, now); err != nil {
-			return res, err
-		}
-		w.traced("append", start)
-		dups := 0
-		if n, since := w.recent.candidates(rows); n > 0 {
+		if n, since := w.recent.candidates(rows); n == 0 {
+			// Fast path (live traffic): no row can be stored already (see
+			// recentIDs), so the rows go straight into events, and the
+			// derived tables read them back by this batch's ingested_at,
+			// which no stored row shares (WriteBatch makes it later than all
+			// of them). This saves the copy from staging (INSERT … SELECT
+			// FROM staging, ~80–160 ms per 50k-event batch at 10M stored);
+			// the filter costs a zonemap check per committed row group, as
+			// every one of them ends before this batch's ingested_at (a
+			// count(*) of new_events: 0.3 ms at 10M stored). The LIMIT (the
+			// exact row count) caps DuckDB's cardinality estimate: without
+			// it a store whose ingested_at has few distinct values (a bulk
+			// load) is estimated at millions of new rows, and the incidents
+			// merge hash-joins the whole incidents table (46 → 194–217 ms
+			// at 10M stored, EXPLAIN ANALYZE).
+			start := time.Now()
+			if err := w.appendEvents("", "events", rows, now); err != nil {
+				return res, err
+			}
+			w.traced("append into events", start)
+			if _, err := w.exec(`CREATE OR REPLACE TEMP VIEW new_events AS
+				SELECT * FROM events WHERE ingested_at = TIMESTAMP '` +
+				now.Format("2006-01-02 15:04:05.000000") + `' LIMIT ` + strconv.Itoa(len(rows))); err != nil {
+				return res, err
+			}
+			res.Stored = len(rows)
+			res.StoredByTopic = storedByTopic(rows)
+		} else {
+			if _, err := w.exec(`DELETE FROM staging`); err != nil {
+				return res, err
+			}
+			start := time.Now()
+			if err := w.appendEvents("temp", "staging", rows, now); err != nil {
+				return res, err
+			}
+			w.traced("append into staging", start)
 			// Only candidates (see recentIDs) can be stored already, and a
 			// duplicate carries its original's time, so only events at or
 			// after the earliest candidate's time can match: DuckDB skips
 			// older row groups by their min/max statistics, which keeps this
 			// cheap on a large store. Rows that are not candidates are not
 			// stored, so they match nothing.
-			d, err := w.exec(`DELETE FROM staging
+			dups, err := w.exec(`DELETE FROM staging
 				WHERE time >= $1 AND id IN (SELECT id FROM events WHERE time >= $1)`,
 				driver.NamedValue{Ordinal: 1, Value: since})
 			if err != nil {
 				return res, err
 			}
-			dups = int(d)
-		}
-		n, err := w.exec(`INSERT INTO events SELECT * FROM staging`)
-		if err != nil {
-			return res, err
-		}
-		res.Stored = int(n)
-		res.Duplicates += len(rows) - int(n)
-		if dups == 0 {
-			res.StoredByTopic = storedByTopic(rows)
-		} else if res.StoredByTopic, err = w.storedByTopic(); err != nil {
-			return res, err
+			n, err := w.exec(`INSERT INTO events SELECT * FROM staging`)
+			if err != nil {
+				return res, err
+			}
+			res.Stored = int(n)
+			res.Duplicates += len(rows) - int(n)
+			if dups == 0 {
+				res.StoredByTopic = storedByTopic(rows)
+			} else if res.StoredByTopic, err = w.storedByTopic(); err != nil {
+				return res, err
+			}
+			// The derived tables' updates read the batch's new events as
+			// new_events: the staging table once the duplicates are deleted.
+			if _, err := w.exec(`CREATE OR REPLACE TEMP VIEW new_events AS
+				SELECT * FROM staging`); err != nil {
+				return res, err
+			}
 		}
 		for _, d := range w.derived {
 			for _, q := range d.Update {
@@ -322,10 +357,12 @@ func storedByTopic(rows []Row) map[string]int {
 	return out
 }
 
-func (w batchWriter) appendEvents(rows []Row, now time.Time) error {
-	app, err := duckdb.NewAppender(w.dc, "temp", "main", "staging")
+// appendEvents appends rows to catalog.main.table (catalog "" is the
+// database's own).
+func (w batchWriter) appendEvents(catalog, table string, rows []Row, now time.Time) error {
+	app, err := duckdb.NewAppender(w.dc, catalog, "main", table)
 	if err != nil {
-		return fmt.Errorf("appender: %w", err)
+		return fmt.Errorf("appender into %s: %w", table, err)
 	}
 	vals := make([]driver.Value, eventColumnCount)
 	for i := range rows {
