@@ -1,6 +1,8 @@
 package analytics
 
 import (
+	"time"
+
 	"context"
 	"database/sql"
 	"fmt"
@@ -159,9 +161,9 @@ func TeamLoads(cfg Config, rs []ResponderLoad) []TeamLoad {
 	out := []TeamLoad{}
 	idx := map[key]int{}
 	loads := map[key][]float64{}
-	windowMS := map[string]float64{}
+	windowLen := map[string]time.Duration{}
 	for _, w := range cfg.Windows {
-		windowMS[w.Name] = float64(w.Duration.Milliseconds())
+		windowLen[w.Name] = w.Duration
 	}
 	for _, r := range rs {
 		k := key{r.Window, r.Team}
@@ -189,23 +191,25 @@ func TeamLoads(cfg Config, rs []ResponderLoad) []TeamLoad {
 		t.Interruptions = t.InterruptionsByPeriod.Total()
 		t.Gini = Gini(loads[k])
 		t.MaxOverMedian = MaxOverMedian(loads[k])
-		t.FatigueScore = fatigueScore(cfg.FatigueWeights, t.InterruptionsByPeriod, t.OnCallSeconds*1000, windowMS[t.Window])
+		t.FatigueScore = FatigueScore(cfg.FatigueWeights, t.InterruptionsByPeriod, t.OnCallSeconds, windowLen[t.Window])
 	}
 	return out
 }
 
-// fatigueScore is the SQL's formula (oncall_sql.go) for sums in Go: weighted
-// interruptions per week on call, else per week of the window.
-func fatigueScore(w FatigueWeights, i Interruptions, oncallMS, windowMS float64) float64 {
+// FatigueScore is the SQL's formula (oncall_sql.go) for sums in Go:
+// weighted interruptions per week on call, else per week of the window. It
+// serves every place that scores a group of responders (a team here, a
+// folded "other" series in the exporter), so the formula stays in one place.
+func FatigueScore(w FatigueWeights, i Interruptions, oncallSeconds float64, window time.Duration) float64 {
 	weighted := w.Business*float64(i.Business) + w.OffHours*float64(i.OffHours) + w.Sleep*float64(i.Sleep)
-	base := oncallMS
+	base := oncallSeconds
 	if base <= 0 {
-		base = windowMS
+		base = window.Seconds()
 	}
 	if base <= 0 {
 		return 0
 	}
-	return weighted / (base / 604800000.0)
+	return weighted / (base / (7 * 24 * 3600))
 }
 
 // Gini is the Gini coefficient of xs, without the small-sample n/(n−1)

@@ -1,6 +1,8 @@
 package prometheus
 
 import (
+	"time"
+
 	"github.com/pagerlens/pagerlens/analytics"
 	mn "github.com/pagerlens/pagerlens/internal/metricnames"
 )
@@ -49,7 +51,11 @@ func (a oncallArea) build(snap *analytics.Snapshot, opts Options, b *builder) {
 		if r.members > 1 {
 			// A score is a rate, not a count: a group's score is the
 			// formula applied to its sums, as analytics does for teams.
-			r.fatigue = fatigueScore(opts.FatigueWeights, r.interruptions, r.oncall, k.window)
+			var window time.Duration
+			if w, err := analytics.ParseWindow(k.window); err == nil {
+				window = w.Duration
+			}
+			r.fatigue = analytics.FatigueScore(opts.FatigueWeights, r.interruptions, r.oncall, window)
 		}
 		for _, p := range []struct {
 			period string
@@ -77,20 +83,4 @@ func (a oncallArea) build(snap *analytics.Snapshot, opts Options, b *builder) {
 	for i, k := range gini.keys {
 		b.gauge(d.get(mn.TeamInterruptionsGini), gini.vals[i], k.team, k.window)
 	}
-}
-
-// fatigueScore is analytics' formula (weighted interruptions per week on
-// call, else per week of the window) for a folded group.
-func fatigueScore(w analytics.FatigueWeights, i analytics.Interruptions, oncallSeconds float64, window string) float64 {
-	weighted := w.Business*float64(i.Business) + w.OffHours*float64(i.OffHours) + w.Sleep*float64(i.Sleep)
-	base := oncallSeconds
-	if base <= 0 {
-		if win, err := analytics.ParseWindow(window); err == nil {
-			base = win.Duration.Seconds()
-		}
-	}
-	if base <= 0 {
-		return 0
-	}
-	return weighted / (base / (7 * 24 * 3600))
 }
