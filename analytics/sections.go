@@ -66,6 +66,13 @@ func Attach(ctx context.Context, s *store.Store) error {
 		}
 		rebuild = true
 	}
+	// A bulk load that was killed before its one rebuild (store.DeferDerived)
+	// left the store flagged: rebuild now, before anything reads the tables.
+	if rebuilt, err := s.RebuildIfStale(ctx); err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	} else if rebuilt {
+		return nil
+	}
 	if rebuild {
 		c, err := s.Count(ctx)
 		if err != nil {

@@ -48,6 +48,16 @@ var migrations = [][]string{
 			received_at TIMESTAMP NOT NULL
 		)`,
 	},
+	// 2: flags that must survive a crash. "derived_stale" is set while a
+	// bulk load defers the derived tables (Store.DeferDerived) and cleared
+	// in the transaction that rebuilds them; a store opened with it set is
+	// rebuilt before use (Store.RebuildIfStale).
+	{
+		`CREATE TABLE store_flags (
+			name   VARCHAR PRIMARY KEY,
+			set_at TIMESTAMP NOT NULL DEFAULT now()
+		)`,
+	},
 }
 
 // eventColumns is the column order of events, as the appender writes it.

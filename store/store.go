@@ -45,6 +45,9 @@ type Store struct {
 	derived []DerivedTable
 	trace   func(step string, d time.Duration)
 	recent  *recentIDs // guarded by writeMu
+	// deferred: derived tables are not maintained per batch (DeferDerived);
+	// guarded by writeMu.
+	deferred bool
 }
 
 // ErrInUse is returned when another process holds the file.

@@ -88,10 +88,14 @@ func (s *Store) RegisterDerived(ctx context.Context, d DerivedTable) error {
 }
 
 // Rebuild re-derives every registered derived table from the events table, in
-// one transaction.
+// one transaction, which also clears a stale flag left by DeferDerived.
 func (s *Store) Rebuild(ctx context.Context) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	return s.rebuildLocked(ctx)
+}
+
+func (s *Store) rebuildLocked(ctx context.Context) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
@@ -103,6 +107,9 @@ func (s *Store) Rebuild(ctx context.Context) error {
 				return fmt.Errorf("rebuild %s: %w", d.Name, err)
 			}
 		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM store_flags WHERE name = $1`, flagDerivedStale); err != nil {
+		return fmt.Errorf("rebuild: clear stale flag: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("rebuild: %w", err)
@@ -160,7 +167,11 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (Result, error) {
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
-		w := batchWriter{ctx: ctx, dc: dc.(driver.Conn), derived: s.derived, trace: s.trace, recent: s.recent}
+		derived := s.derived
+		if s.deferred {
+			derived = nil // rebuilt by DeferDerived's finish
+		}
+		w := batchWriter{ctx: ctx, dc: dc.(driver.Conn), derived: derived, trace: s.trace, recent: s.recent}
 		var err error
 		res, err = w.write(rows, b.DeadLetters, res, now)
 		return err
@@ -357,86 +368,6 @@ func storedByTopic(rows []Row) map[string]int {
 	return out
 }
 
-// appendEvents appends rows to catalog.main.table (catalog "" is the
-// database's own).
-func (w batchWriter) appendEvents(catalog, table string, rows []Row, now time.Time) error {
-	app, err := duckdb.NewAppender(w.dc, catalog, "main", table)
-	if err != nil {
-		return fmt.Errorf("appender into %s: %w", table, err)
-	}
-	vals := make([]driver.Value, eventColumnCount)
-	for i := range rows {
-		r := &rows[i]
-		fillEventRow(vals, r, now)
-		if err := app.AppendRow(vals...); err != nil {
-			app.Close()
-			return fmt.Errorf("append event %s: %w", r.Event.ID, err)
-		}
-	}
-	if err := app.Close(); err != nil {
-		return fmt.Errorf("flush appender: %w", err)
-	}
-	return nil
-}
-
-// fillEventRow writes r into vals in the column order of the events table.
-func fillEventRow(vals []driver.Value, r *Row, now time.Time) {
-	e := &r.Event
-	d := &e.Data
-	var startedAt, labels, hour, dow, date driver.Value
-	if d.StartedAt != nil {
-		startedAt = d.StartedAt.UTC()
-	}
-	if len(d.Labels) > 0 {
-		labels = d.Labels // the appender JSON-encodes values of a JSON column
-	}
-	if d.ResponderTZ != "" {
-		// The local hour, weekday and date of the event in the responder's
-		// zone, computed here once (tens of ns) rather than by SQL timezone
-		// conversion in every interruption query (seconds over 10M rows).
-		if loc, err := event.Location(d.ResponderTZ); err == nil {
-			lt := e.Time.In(loc)
-			hour = int8(lt.Hour())
-			wd := int8(lt.Weekday())
-			if wd == 0 {
-				wd = 7
-			}
-			dow = wd
-			date = time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, time.UTC)
-		}
-	}
-	vals[0] = e.ID
-	vals[1] = e.Source
-	vals[2] = string(e.Type)
-	vals[3] = e.Time.UTC()
-	vals[4] = nullable(d.IncidentID)
-	vals[5] = nullable(d.AlertKey)
-	vals[6] = nullable(d.AlertName)
-	vals[7] = nullable(d.Title)
-	vals[8] = nullable(d.Service)
-	vals[9] = nullable(d.Team)
-	vals[10] = nullable(d.Severity)
-	vals[11] = nullable(d.Urgency)
-	vals[12] = nullable(d.Responder)
-	vals[13] = nullable(d.ResponderTZ)
-	vals[14] = nullable(d.Channel)
-	vals[15] = nullable(d.Schedule)
-	vals[16] = startedAt
-	vals[17] = nullable(d.DetectedBy)
-	vals[18] = nullable(d.ResolvedBy)
-	vals[19] = nullable(d.Role)
-	vals[20] = nullable(d.Audience)
-	vals[21] = nullable(d.ActionID)
-	vals[22] = labels
-	vals[23] = hour
-	vals[24] = dow
-	vals[25] = date
-	vals[26] = nullable(r.Topic)
-	vals[27] = r.Partition
-	vals[28] = r.Offset
-	vals[29] = now
-}
-
 func (w batchWriter) appendDeadLetters(dls []DeadLetter, now time.Time) error {
 	app, err := duckdb.NewAppender(w.dc, "temp", "main", "staging_dead")
 	if err != nil {
@@ -472,4 +403,76 @@ func firstLine(q string) string {
 		}
 	}
 	return q
+}
+
+// fillEventRow writes r into vals in the column order of the events table.
+func fillEventRow(vals []driver.Value, r *Row, now time.Time) {
+	e := &r.Event
+	d := &e.Data
+	var startedAt, labels, hour, dow, date driver.Value
+	if d.StartedAt != nil {
+		startedAt = d.StartedAt.UTC()
+	}
+	if len(d.Labels) > 0 {
+		labels = d.Labels // the appender JSON-encodes values of a JSON column
+	}
+	if lp, ok := localParts(e); ok {
+		hour, dow, date = lp.hour, lp.dow, lp.date
+	}
+	vals[0] = e.ID
+	vals[1] = e.Source
+	vals[2] = string(e.Type)
+	vals[3] = e.Time.UTC()
+	vals[4] = nullable(d.IncidentID)
+	vals[5] = nullable(d.AlertKey)
+	vals[6] = nullable(d.AlertName)
+	vals[7] = nullable(d.Title)
+	vals[8] = nullable(d.Service)
+	vals[9] = nullable(d.Team)
+	vals[10] = nullable(d.Severity)
+	vals[11] = nullable(d.Urgency)
+	vals[12] = nullable(d.Responder)
+	vals[13] = nullable(d.ResponderTZ)
+	vals[14] = nullable(d.Channel)
+	vals[15] = nullable(d.Schedule)
+	vals[16] = startedAt
+	vals[17] = nullable(d.DetectedBy)
+	vals[18] = nullable(d.ResolvedBy)
+	vals[19] = nullable(d.Role)
+	vals[20] = nullable(d.Audience)
+	vals[21] = nullable(d.ActionID)
+	vals[22] = labels
+	vals[23] = hour
+	vals[24] = dow
+	vals[25] = date
+	vals[26] = nullable(r.Topic)
+	vals[27] = r.Partition
+	vals[28] = r.Offset
+	vals[29] = now
+}
+
+// local is an event's time in its responder's zone.
+type local struct {
+	hour, dow int8 // dow: ISO weekday, 1 = Monday … 7 = Sunday
+	date      time.Time
+}
+
+// localParts computes the local hour, weekday and date of e in the
+// responder's zone, once at ingest (tens of ns) rather than by SQL timezone
+// conversion in every interruption query (seconds over 10M rows). ok is
+// false without a (known) responder_tz.
+func localParts(e *event.Event) (local, bool) {
+	if e.Data.ResponderTZ == "" {
+		return local{}, false
+	}
+	loc, err := event.Location(e.Data.ResponderTZ)
+	if err != nil {
+		return local{}, false
+	}
+	lt := e.Time.In(loc)
+	wd := int8(lt.Weekday())
+	if wd == 0 {
+		wd = 7
+	}
+	return local{hour: int8(lt.Hour()), dow: wd, date: time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, time.UTC)}, true
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -19,6 +21,7 @@ func newIngestCmd() *cobra.Command {
 		memoryLimit   string
 		goMemoryLimit string
 		quiet         bool
+		deferDerived  string
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest FILE...",
@@ -35,6 +38,9 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 			if _, err := decode.New(format, decode.DefaultOptions()); err != nil {
 				return usageErrorf("--format: %v", err)
 			}
+			if deferDerived != "auto" && deferDerived != "always" && deferDerived != "never" {
+				return usageErrorf("--defer-derived: %q, want auto, always or never", deferDerived)
+			}
 			// Same bound as serve: a backfill holds DuckDB's buffer pool
 			// plus batches of up to --batch-size decoded events in flight.
 			if err := applyGoMemoryLimit("ingest", goMemoryLimit); err != nil {
@@ -46,25 +52,20 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 				return err
 			}
 			defer st.Close()
-			var total ingest.FileStats
-			for _, f := range files {
-				s, err := ingest.IngestFile(ctx, f, st, ingest.FileConfig{
-					Format: format, BatchSize: batchSize, Progress: !quiet,
-					Decode: decodeOptions(event.DefaultLimits(), decode.Mappings{}),
-				})
-				total.Messages += s.Messages
-				total.Stored += s.Stored
-				total.Duplicates += s.Duplicates
-				total.DeadLettered += s.DeadLettered
-				if err != nil {
-					return err
+			finish, err := deferDerivedTables(ctx, st, deferDerived)
+			if err != nil {
+				return err
+			}
+			total, err := ingestFiles(ctx, st, files, format, batchSize, quiet)
+			if finish != nil && ctx.Err() == nil {
+				// Also after a failed file: the events committed before it
+				// get their derived rows now rather than at the next open.
+				if ferr := finish(ctx); ferr != nil {
+					return errors.Join(err, ferr)
 				}
-				// -q is for scripts and cron: the summary on stdout is the
-				// result; warnings and errors still reach stderr.
-				if quiet {
-					continue
-				}
-				slog.Info("ingested", "file", f, "messages", s.Messages, "stored", s.Stored, "duplicates", s.Duplicates, "dead_lettered", s.DeadLettered)
+			}
+			if err != nil {
+				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d messages: %d events stored, %d duplicates skipped, %d dead-lettered\n",
 				total.Messages, total.Stored, total.Duplicates, total.DeadLettered)
@@ -76,9 +77,53 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 	f.StringVar(&format, "format", decode.Canonical, "format of the files' messages")
 	f.IntVar(&batchSize, "batch-size", 50000, "events per transaction")
 	f.StringVar(&memoryLimit, "memory-limit", "1GB", "DuckDB memory_limit")
+	f.StringVar(&deferDerived, "defer-derived", "auto", "build the analytics tables once at the end instead of per batch: auto (when the store is empty), always or never")
 	goMemoryLimitFlag(f, &goMemoryLimit)
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar and no per-file log line (warnings and errors still go to stderr)")
 	return cmd
+}
+
+// deferDerivedTables starts a bulk load (store.DeferDerived) when mode asks
+// for one: "auto" does on an empty store, where the one rebuild at the end
+// reads only what this run loads; on a full store it would re-read all of it.
+func deferDerivedTables(ctx context.Context, st *store.Store, mode string) (func(context.Context) error, error) {
+	if mode == "never" {
+		return nil, nil
+	}
+	if mode == "auto" {
+		c, err := st.Count(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if c.Events > 0 {
+			return nil, nil
+		}
+	}
+	return st.DeferDerived(ctx)
+}
+
+func ingestFiles(ctx context.Context, st *store.Store, files []string, format string, batchSize int, quiet bool) (ingest.FileStats, error) {
+	var total ingest.FileStats
+	for _, f := range files {
+		s, err := ingest.IngestFile(ctx, f, st, ingest.FileConfig{
+			Format: format, BatchSize: batchSize, Progress: !quiet,
+			Decode: decodeOptions(event.DefaultLimits(), decode.Mappings{}),
+		})
+		total.Messages += s.Messages
+		total.Stored += s.Stored
+		total.Duplicates += s.Duplicates
+		total.DeadLettered += s.DeadLettered
+		if err != nil {
+			return total, err
+		}
+		// -q is for scripts and cron: the summary on stdout is the
+		// result; warnings and errors still reach stderr.
+		if quiet {
+			continue
+		}
+		slog.Info("ingested", "file", f, "messages", s.Messages, "stored", s.Stored, "duplicates", s.Duplicates, "dead_lettered", s.DeadLettered)
+	}
+	return total, nil
 }
 
 func decodeOptions(lim event.Limits, m decode.Mappings) decode.Options {

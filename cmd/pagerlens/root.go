@@ -1,16 +1,19 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
 
 // globalFlags are shared by every subcommand.
 type globalFlags struct {
-	logLevel  string
-	logFormat string
+	logLevel   string
+	logFormat  string
+	cpuProfile string
 }
 
 func newRootCmd() *cobra.Command {
@@ -21,11 +24,18 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return setupLogging(g)
+			if err := setupLogging(g); err != nil {
+				return err
+			}
+			return startCPUProfile(g.cpuProfile)
 		},
+		PersistentPostRun: func(*cobra.Command, []string) { stopCPUProfile() },
 	}
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("PAGERLENS_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", envOr("PAGERLENS_LOG_FORMAT", "text"), "log format: text or json")
+	// For profiling a slow ingest or Snapshot in place (go tool pprof).
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpu-profile", "", "write a CPU profile of the command to this file")
+	_ = root.PersistentFlags().MarkHidden("cpu-profile")
 	// Each subcommand lives in its own file and is registered here.
 	root.AddCommand(subcommands()...)
 	return root
@@ -55,4 +65,30 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+var cpuProfile *os.File
+
+func startCPUProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--cpu-profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--cpu-profile: %w", err)
+	}
+	cpuProfile = f
+	return nil
+}
+
+func stopCPUProfile() {
+	if cpuProfile != nil {
+		pprof.StopCPUProfile()
+		cpuProfile.Close()
+		cpuProfile = nil
+	}
 }

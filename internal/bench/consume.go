@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -77,24 +78,86 @@ func (r *runner) consume() error {
 	rawRate := rate(n, time.Since(start))
 	kr.Close()
 
+	// Into a store already holding cfg.Stored events (as the issue asks: a
+	// live consumer's store is never empty; the filler predates the
+	// stream, as history does), filled once and copied per batch size.
+	base := r.path("consume-base.duckdb")
+	r.logf("consume: filling a store with %d events", r.cfg.Stored)
+	s, err := openFilled(ctx, base, r.cfg.Stored, store.DefaultOptions())
+	if err != nil {
+		return err
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	defer os.Remove(base)
+
 	// The default batch (5,000 messages or 250 ms: low latency for live
 	// traffic) and a 50,000-message batch (catching up on a backlog).
 	for _, batchSize := range []int{5000, 50_000} {
-		ingestRate, err := r.consumeOnce(br.Addr(), n, batchSize)
+		db := r.path(fmt.Sprintf("consume-%d.duckdb", batchSize))
+		if err := copyFile(base, db); err != nil {
+			return err
+		}
+		ingestRate, err := r.consumeOnce(br.Addr(), db, n, batchSize)
+		os.Remove(db)
 		if err != nil {
 			return err
 		}
-		r.add(Row{Stage: "consume", What: fmt.Sprintf("Kafka→DuckDB, %d events, 4 partitions, empty store, batch %d", n, batchSize),
+		row := Row{Stage: "consume", What: fmt.Sprintf("Kafka→DuckDB, %d events, 4 partitions, %d stored, batch %d", n, r.cfg.Stored, batchSize),
 			Figure: fmtRate(ingestRate), Limit: "raw kafka-go group consume " + fmtRate(rawRate),
-			Ratio:  fmt.Sprintf("%.3f×", ingestRate/rawRate),
-			Target: "≥ 250k/s (stretch)", Met: met(ingestRate >= 250_000)})
+			Ratio:  fmt.Sprintf("%.3f× raw", ingestRate/rawRate),
+			Target: "≥ 250k/s (stretch)", Met: met(ingestRate >= 250_000)}
+		if r.bareRate > 0 {
+			// The requirement: at least half the bare Appender rate of the
+			// same run (the store stage's).
+			row.Limit += "; bare Appender " + fmtRate(r.bareRate)
+			row.Ratio += fmt.Sprintf("; %.2f× bare", ingestRate/r.bareRate)
+			row.Target = "≥ 0.5× bare; ≥ 250k/s (stretch)"
+			row.Met = met(ingestRate >= 0.5*r.bareRate && ingestRate >= 250_000)
+			if ingestRate >= 0.5*r.bareRate && ingestRate < 250_000 {
+				row.Met = nil
+				row.Note = "requirement met; stretch missed"
+			}
+		}
+		r.add(row)
 	}
 	return nil
 }
 
-func (r *runner) consumeOnce(addr string, n, batchSize int) (float64, error) {
+// shortStep cuts a traced SQL step to its first words.
+func shortStep(s string) string {
+	f := strings.Fields(s)
+	if len(f) > 5 {
+		f = f[:5]
+	}
+	return strings.Join(f, " ")
+}
+
+// copyFile copies a closed DuckDB file.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return fmt.Errorf("copy store: %w", err)
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return fmt.Errorf("copy store: %w", err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copy store: %w", err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("copy store: %w", err)
+	}
+	return nil
+}
+
+func (r *runner) consumeOnce(addr, db string, n, batchSize int) (float64, error) {
 	ctx := r.ctx
-	s, err := store.Open(ctx, r.path(fmt.Sprintf("consume-%d.duckdb", batchSize)), store.DefaultOptions())
+	s, err := store.Open(ctx, db, store.DefaultOptions())
 	if err != nil {
 		return 0, err
 	}
@@ -102,6 +165,31 @@ func (r *runner) consumeOnce(addr string, n, batchSize int) (float64, error) {
 	if err := analytics.Attach(ctx, s); err != nil {
 		return 0, err
 	}
+	steps, batches := map[string]time.Duration{}, 0
+	var order []string
+	var stepMu sync.Mutex
+	s.SetTrace(func(step string, d time.Duration) {
+		stepMu.Lock()
+		defer stepMu.Unlock()
+		if _, ok := steps[step]; !ok {
+			order = append(order, step)
+		}
+		if step == "BEGIN TRANSACTION" {
+			batches++
+		}
+		steps[step] += d
+	})
+	defer func() {
+		stepMu.Lock()
+		defer stepMu.Unlock()
+		var parts []string
+		for _, st := range order {
+			if steps[st] >= time.Millisecond*time.Duration(max(batches, 1)) {
+				parts = append(parts, fmt.Sprintf("%s %s", shortStep(st), fmtDur(steps[st]/time.Duration(max(batches, 1)))))
+			}
+		}
+		r.note("consume (batch %d): %d store writes, per write: %s", batchSize, batches, strings.Join(parts, "; "))
+	}()
 	obs := &countObserver{target: n, done: make(chan struct{})}
 	c, err := ingest.NewConsumer(ingest.Config{Brokers: []string{addr}, Topics: []ingest.Topic{{Name: "events"}},
 		Group: fmt.Sprintf("pagerlens-%d", batchSize), BatchSize: batchSize, Observer: obs,

@@ -25,6 +25,9 @@ func (res *Result) Table() string {
 				m = "met"
 			}
 		}
+		if r.Note != "" {
+			m = r.Note // a row with two targets, one met
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Stage, r.What, r.Figure, r.Limit, r.Ratio, r.Target, m)
 	}
 	return b.String()
