@@ -82,6 +82,7 @@ type runner struct {
 
 	stores   map[int]storeInfo // analytics stores by requested size
 	bareRate float64           // the store stage's bare Appender rate
+	filled   string            // the store stage's store (cfg.Stored filler and its batches), closed
 }
 
 // Run measures cfg.Stages.

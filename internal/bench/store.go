@@ -131,5 +131,13 @@ func (r *runner) store() error {
 		return fmt.Errorf("replayed batch stored %d events, want 0", res.Stored)
 	}
 	r.note("store: a replayed %d-event batch (all duplicates) took %s (%s)", len(last), fmtDur(time.Since(start)), fmtRate(rate(len(last), time.Since(start))))
+	// The consume stage goes on from this store, without the bare table.
+	if _, err := s.DB().ExecContext(ctx, `DROP TABLE bare`); err != nil {
+		return fmt.Errorf("drop bare table: %w", err)
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	r.filled = r.path("store.duckdb")
 	return nil
 }
