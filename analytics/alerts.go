@@ -278,37 +278,55 @@ func alertStatsQuery(cfg Config, futureAlerts, futureIncidents bool) (string, []
 	hours := alertTeamHours(cfg, a)
 	now, from := a.ts(cfg.Now), a.ts(lo)
 	h := cfg.Hours
+	flapK := max(1, cfg.FlapCount)
 	q := `WITH ` + win + hours + `inc AS (
 	SELECT incident_id, alert_key, triggered_at, acknowledged_at, resolved_at
 	FROM ` + incidentsAsOf(now, futureIncidents) + `
 	WHERE triggered_at <= ` + now + `
 ),
+-- flap_from: the earliest triggered_at of the key's ` + fmt.Sprint(flapK) + ` latest lives triggered at
+-- or before this one (lives at the same instant included), if it has that
+-- many. In a window, the lives of the key triggered within the flap period
+-- up to this one (as a RANGE frame counts them) are at least that many
+-- exactly when flap_from is within the period and inside the window (j).
 lv AS (
-	SELECT * FROM ` + alertLivesAsOf(now, futureAlerts) + `
+	SELECT alert_key, triggered_at, resolved_at, resolved_by, acknowledged_at, incident_id, alert_name, team, service,
+		nth_value(triggered_at, ` + fmt.Sprint(flapK) + `) OVER (PARTITION BY alert_key ORDER BY triggered_at DESC
+			RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS flap_from
+	FROM ` + alertLivesAsOf(now, futureAlerts) + `
 	WHERE triggered_at > ` + from + ` AND triggered_at <= ` + now + `
 ),
 -- The attached incident: one named by the alert's own events, else the
 -- first incident with the alert's key triggered during the life (ASOF: the
--- earliest such trigger at or after the alert's).
+-- earliest such trigger at or after the alert's, so after the earliest
+-- window start too). i_ack and i_res are the attached incident's.
 att AS (
-	SELECT l.*, coalesce(l.incident_id,
-		CASE WHEN m.triggered_at <= coalesce(l.resolved_at, ` + now + `) THEN m.incident_id END) AS attached
-	FROM lv l ASOF LEFT JOIN (SELECT alert_key, triggered_at, incident_id FROM inc WHERE alert_key IS NOT NULL) m
+	SELECT l.*,
+		coalesce(l.incident_id, CASE WHEN m.triggered_at <= coalesce(l.resolved_at, ` + now + `) THEN m.incident_id END) AS attached,
+		CASE WHEN l.incident_id IS NOT NULL THEN x.acknowledged_at
+			WHEN m.triggered_at <= coalesce(l.resolved_at, ` + now + `) THEN m.acknowledged_at END AS i_ack,
+		CASE WHEN l.incident_id IS NOT NULL THEN x.resolved_at
+			WHEN m.triggered_at <= coalesce(l.resolved_at, ` + now + `) THEN m.resolved_at END AS i_res
+	FROM lv l
+	ASOF LEFT JOIN (SELECT alert_key, triggered_at, incident_id, acknowledged_at, resolved_at FROM inc
+		WHERE alert_key IS NOT NULL AND triggered_at > ` + from + `) m
 		ON l.alert_key = m.alert_key AND l.triggered_at <= m.triggered_at
+	LEFT JOIN (SELECT incident_id, acknowledged_at, resolved_at FROM inc
+		WHERE incident_id IN (SELECT incident_id FROM lv WHERE incident_id IS NOT NULL)) x
+		ON x.incident_id = l.incident_id
 ),
 -- Acknowledged: an alert.acknowledged in the life, or the attached
 -- incident acknowledged during the life.
 q AS (
 	SELECT t.*,
 		t.acknowledged_at IS NOT NULL
-			OR coalesce(i.acknowledged_at >= t.triggered_at AND i.acknowledged_at <= coalesce(t.resolved_at, ` + now + `), false) AS acked,
-		CASE WHEN t.resolved_at > i.resolved_at THEN epoch_ms(t.resolved_at) - epoch_ms(i.resolved_at) END AS reset_ms,
+			OR coalesce(t.i_ack >= t.triggered_at AND t.i_ack <= coalesce(t.resolved_at, ` + now + `), false) AS acked,
+		CASE WHEN t.resolved_at > t.i_res THEN epoch_ms(t.resolved_at) - epoch_ms(t.i_res) END AS reset_ms,
 		CASE WHEN ah.tz IS NULL THEN t.triggered_at ELSE timezone(ah.tz, timezone('UTC', t.triggered_at)) END AS lt,
 		coalesce(ah.bs, ` + fmt.Sprint(h.BusinessStart) + `) AS bs, coalesce(ah.be, ` + fmt.Sprint(h.BusinessEnd) + `) AS be,
 		coalesce(ah.ss, ` + fmt.Sprint(h.SleepStart) + `) AS ss, coalesce(ah.se, ` + fmt.Sprint(h.SleepEnd) + `) AS se,
 		coalesce(ah.wmask, ` + fmt.Sprint(ocWeekdayMask(h.WorkingDays)) + `) AS wmask
 	FROM att t
-	LEFT JOIN inc i ON i.incident_id = t.attached
 	LEFT JOIN ahours ah ON ah.team = t.team
 ),
 -- Local hour buckets, as for interruptions: sleep hours (wrapping midnight
@@ -320,10 +338,11 @@ b AS (
 		((wmask >> (isodow(lt) % 7)) & 1) = 1 AND hour(lt) >= bs AND hour(lt) < be AS business
 	FROM q
 ),
+-- Flapping: at least ` + fmt.Sprint(cfg.FlapCount) + ` lives of the key triggered in the window within the
+-- flap period up to this one.
 j AS (
 	SELECT w.window_idx, w.window_name, b.*,
-		count(*) OVER (PARTITION BY w.window_idx, b.alert_key ORDER BY b.triggered_at
-			RANGE BETWEEN to_milliseconds(` + fmt.Sprint(cfg.FlapWithin.Milliseconds()) + `) PRECEDING AND CURRENT ROW) >= ` + fmt.Sprint(cfg.FlapCount) + ` AS flap
+		coalesce(b.flap_from >= b.triggered_at - to_milliseconds(` + fmt.Sprint(cfg.FlapWithin.Milliseconds()) + `) AND b.flap_from > w.win_start, false) AS flap
 	FROM b JOIN win w ON b.triggered_at > w.win_start
 )
 SELECT window_name, coalesce(team, ''), coalesce(service, ''), coalesce(alert_name, ''),

@@ -250,36 +250,42 @@ firsts AS (
 ),
 -- Status-update cadence, resolved incidents only (an open incident's
 -- silence has no end yet). The points are the trigger, every distinct
--- update instant between trigger and resolve, and the resolve: UNION (not
--- UNION ALL) drops an update sent at the same instant as another (one
--- update to several audiences) so that it adds no 0-second gap.
-points AS (
-	SELECT incident_id, triggered_at AS t FROM inc WHERE resolved_at IS NOT NULL
-	UNION
-	SELECT e.incident_id, e.time FROM ev e JOIN inc i USING (incident_id)
+-- update instant between trigger and resolve, and the resolve; the gaps are
+-- between consecutive distinct points (an update sent at the same instant
+-- as another, to several audiences, adds no 0-second gap). Without updates
+-- the one gap is trigger → resolve; only incidents with updates need the
+-- sorted list of their points.
+updates AS (
+	SELECT e.incident_id, list(e.time) AS ts FROM ev e JOIN inc i USING (incident_id)
 	WHERE e.type = 'incident.status_update' AND i.resolved_at IS NOT NULL
 		AND e.time >= i.triggered_at AND e.time <= i.resolved_at
-	UNION
-	SELECT incident_id, resolved_at FROM inc WHERE resolved_at IS NOT NULL AND resolved_at >= triggered_at
+	GROUP BY e.incident_id
 ),
-gaps AS (
-	SELECT incident_id, epoch_ms(t) - epoch_ms(lag(t) OVER (PARTITION BY incident_id ORDER BY t)) AS gap_ms
-	FROM points
+points AS (
+	SELECT i.incident_id, list_sort(list_distinct(list_concat([i.triggered_at], u.ts,
+		CASE WHEN i.resolved_at >= i.triggered_at THEN [i.resolved_at] ELSE [] END))) AS pts
+	FROM inc i JOIN updates u USING (incident_id)
 ),
 cadence AS (
-	SELECT incident_id, quantile_cont(gap_ms, 0.5) AS median_gap_ms, max(gap_ms) AS max_gap_ms
-	FROM gaps WHERE gap_ms IS NOT NULL GROUP BY incident_id
+	SELECT incident_id, list_median(gaps) AS median_gap_ms, list_max(gaps) AS max_gap_ms
+	FROM (SELECT incident_id, list_transform(range(1, len(pts)), k -> epoch_ms(pts[k + 1]) - epoch_ms(pts[k])) AS gaps
+		FROM points)
+	WHERE len(gaps) > 0
+	UNION ALL
+	SELECT incident_id, epoch_ms(resolved_at) - epoch_ms(triggered_at), epoch_ms(resolved_at) - epoch_ms(triggered_at)
+	FROM inc WHERE resolved_at > triggered_at AND incident_id NOT IN (SELECT incident_id FROM updates)
 ),
 -- A downgrade is a severity change after the trigger to a lower severity
 -- than the one in force before it. Severities rank by the number in their
 -- name (SEV1 above SEV2, P0 above P1); a name without a number is never
--- judged a downgrade.
+-- judged a downgrade. Only incidents with a severity change can have one.
 sevs AS (
 	SELECT incident_id, type, time,
 		TRY_CAST(nullif(regexp_extract(severity, '([0-9]+)', 1), '') AS INTEGER) AS sev_rank,
 		lag(TRY_CAST(nullif(regexp_extract(severity, '([0-9]+)', 1), '') AS INTEGER))
 			OVER (PARTITION BY incident_id ORDER BY time, severity) AS prev_rank
 	FROM ev WHERE type IN ('incident.triggered', 'incident.severity_changed') AND severity IS NOT NULL
+		AND incident_id IN (SELECT incident_id FROM ev WHERE type = 'incident.severity_changed')
 ),
 downgrades AS (
 	SELECT DISTINCT s.incident_id FROM sevs s JOIN inc i USING (incident_id)

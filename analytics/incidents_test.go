@@ -343,6 +343,8 @@ var derivedDumps = []string{
 	`SELECT * FROM alert_lives ORDER BY alert_key, triggered_at`,
 	`SELECT * FROM command_events ORDER BY ALL`,
 	`SELECT * FROM shift_events ORDER BY ALL`,
+	`SELECT * FROM responder_events ORDER BY ALL`,
+	`SELECT * FROM responder_zones ORDER BY ALL`,
 }
 
 // TestIncrementalMatchesRebuild delivers a synthetic stream shuffled, in

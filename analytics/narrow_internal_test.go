@@ -5,15 +5,17 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/internal/synth"
 	"github.com/pagerlens/pagerlens/store"
 )
 
-// TestOnCallShiftSourcesAgree: on-call load read from the derived
-// shift_events equals the same query reading the shifts from events (what
-// ResponderLoads does on a store without analytics attached).
+// TestOnCallShiftSourcesAgree: on-call load read from the derived tables
+// (shift_events, responder_events, responder_zones, incidents) equals the
+// same query reading events (what ResponderLoads does on a store without
+// analytics attached).
 func TestOnCallShiftSourcesAgree(t *testing.T) {
 	ctx := context.Background()
 	s := ocStore(t)
@@ -37,7 +39,23 @@ func TestOnCallShiftSourcesAgree(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := DefaultConfig(synth.DefaultEnd)
+	// At the stream's end, and 10 days before it (events after Now: the
+	// incidents and zones as of Now).
+	for _, now := range []time.Time{synth.DefaultEnd, synth.DefaultEnd.Add(-10 * 24 * time.Hour)} {
+		cfg := DefaultConfig(now)
+		src, err := onCallSource(ctx, s.DB(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !src.derived || src.futureZones != now.Before(synth.DefaultEnd) || src.futureIncidents != now.Before(synth.DefaultEnd) {
+			t.Fatalf("Now %s: source %+v", now, src)
+		}
+		ocSourcesAgree(t, s, cfg)
+	}
+}
+
+func ocSourcesAgree(t *testing.T, s *store.Store, cfg Config) {
+	ctx := context.Background()
 	fromTable, err := ResponderLoads(ctx, s.DB(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +69,7 @@ func TestOnCallShiftSourcesAgree(t *testing.T) {
 	if oncall == 0 {
 		t.Fatal("no responder with on-call time: the test data has no shifts")
 	}
-	q, args := onCallQueryFrom(cfg, shiftEventsFromEvents)
+	q, args := onCallQueryFrom(cfg, ocFromEvents)
 	if q2, _ := onCallQuery(cfg); q2 == q {
 		t.Fatal("the two sources render the same query")
 	}
@@ -73,15 +91,18 @@ func TestOnCallShiftSourcesAgree(t *testing.T) {
 		fromEvents = append(fromEvents, r)
 	}
 	if len(fromEvents) != len(fromTable) {
-		t.Fatalf("%d rows from events, %d from shift_events", len(fromEvents), len(fromTable))
+		t.Fatalf("Now %s: %d rows from events, %d from the derived tables", cfg.Now, len(fromEvents), len(fromTable))
 	}
 	for i := range fromEvents {
 		a, b := fromEvents[i], fromTable[i]
 		if a.Window != b.Window || a.Team != b.Team || a.Responder != b.Responder ||
 			a.OnCallSeconds != b.OnCallSeconds || a.ShiftsOverLimit != b.ShiftsOverLimit ||
 			a.OnCallShare != b.OnCallShare || a.FatigueScore != b.FatigueScore ||
+			a.Timezone != b.Timezone || a.TimezoneSource != b.TimezoneSource ||
+			a.NightsInterrupted != b.NightsInterrupted || a.IncidentsAcknowledged != b.IncidentsAcknowledged ||
+			a.EngagedSeconds != b.EngagedSeconds ||
 			!reflect.DeepEqual(a.Interruptions, b.Interruptions) {
-			t.Fatalf("row %d: from events %+v, from shift_events %+v", i, a, b)
+			t.Fatalf("Now %s: row %d: from events %+v, from the derived tables %+v", cfg.Now, i, a, b)
 		}
 	}
 }

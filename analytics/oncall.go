@@ -116,15 +116,13 @@ func ResponderLoads(ctx context.Context, db *sql.DB, cfg Config) ([]ResponderLoa
 	if len(cfg.Windows) == 0 {
 		return out, nil
 	}
-	// shift_events is a derived table (narrow.go): a store without analytics
-	// attached has none, and its shifts are read from events.
-	shifts := "shift_events"
-	if ok, err := tableExists(ctx, db, shifts); err != nil {
+	// The derived tables (narrow.go): a store without analytics attached
+	// has none, and everything is read from events.
+	src, err := onCallSource(ctx, db, cfg)
+	if err != nil {
 		return nil, fmt.Errorf("on-call load: %w", err)
-	} else if !ok {
-		shifts = shiftEventsFromEvents
 	}
-	q, args := onCallQueryFrom(cfg, shifts)
+	q, args := onCallQueryFrom(cfg, src)
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("on-call load: %w", err)

@@ -42,7 +42,13 @@ func InterruptionHeatmap(ctx context.Context, db *sql.DB, cfg Config, w Window, 
 	hm := &Heatmap{Window: w.Name, Cells: []HeatmapCell{}, Weeks: []WeeklyLoad{}}
 	a := &queryArgs{}
 	lo := cfg.Now.UTC().Add(-w.Duration)
-	base := "WITH " + rosterCTEs(cfg, a) + interruptionCTEs(cfg, a, lo)
+	responders := "responder_events"
+	if ok, err := tableExists(ctx, db, responders); err != nil {
+		return nil, fmt.Errorf("interruption heat map %s: %w", w.Name, err)
+	} else if !ok {
+		responders = responderEventsFromEvents
+	}
+	base := "WITH " + rosterCTEs(cfg, a) + interruptionCTEs(cfg, a, lo, responders)
 	teamArg := a.add(ocNullIfEmpty(team))
 	filter := fmt.Sprintf("(CAST(%[1]s AS VARCHAR) IS NULL OR team = CAST(%[1]s AS VARCHAR))", teamArg)
 

@@ -1,6 +1,8 @@
 package analytics
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -88,20 +90,22 @@ func rosterCTEs(cfg Config, a *queryArgs) string {
 // window needs only the pages from (lo − fold) on; folding from the group's
 // first page would need every earlier page, since a group can be arbitrarily
 // long.
-func interruptionCTEs(cfg Config, a *queryArgs, lo time.Time) string {
+//
+// The pages are read from responders: responder_events, or on a store
+// without analytics attached responderEventsFromEvents.
+func interruptionCTEs(cfg Config, a *queryArgs, lo time.Time, responders string) string {
 	now := a.add(cfg.Now.UTC())
 	from := a.add(lo.UTC())
 	scanFrom := a.add(lo.UTC().Add(-cfg.InterruptionFold))
 	foldMS := cfg.InterruptionFold.Milliseconds()
 	h := cfg.Hours
 	return fmt.Sprintf(`pages AS (
-	SELECT e.id, e.time, e.responder,
-		coalesce(e.incident_id, e.alert_key, e.id) AS fold_key,
+	SELECT e.id, e.time, e.responder, e.fold_key,
 		coalesce(e.team, rr.r_team, '') AS team,
 		e.responder_tz, rr.r_tz, e.local_hour, e.local_dow, e.local_date,
-		lag(e.time) OVER (PARTITION BY e.responder, coalesce(e.incident_id, e.alert_key, e.id)
-			ORDER BY e.time, e.id) AS prev_time
-	FROM events e LEFT JOIN rresp rr ON rr.responder = e.responder
+		lag(e.time) OVER (PARTITION BY e.responder, e.fold_key ORDER BY e.time, e.id) AS prev_time
+	FROM (SELECT *, coalesce(incident_id, alert_key, id) AS fold_key FROM %[10]s) e
+	LEFT JOIN rresp rr ON rr.responder = e.responder
 	WHERE e.type = 'page.notified' AND e.responder IS NOT NULL
 		AND e.time > CAST(%[3]s AS TIMESTAMP) AND e.time <= CAST(%[1]s AS TIMESTAMP)
 ),
@@ -145,7 +149,7 @@ interruptions AS (
 			THEN (CASE WHEN h < se THEN d - 1 ELSE d END) END AS night
 	FROM located
 )`, now, from, scanFrom, foldMS,
-		h.BusinessStart, h.BusinessEnd, h.SleepStart, h.SleepEnd, ocWeekdayMask(h.WorkingDays))
+		h.BusinessStart, h.BusinessEnd, h.SleepStart, h.SleepEnd, ocWeekdayMask(h.WorkingDays), responders)
 }
 
 // windowCTE returns win(window_idx, window_name, win_start, win_ms) and the
@@ -165,22 +169,65 @@ func windowCTE(cfg Config, windows []Window, a *queryArgs) (string, time.Time) {
 		strings.Join(rows, ", ")), lo
 }
 
+// ocSource says where the on-call queries read their rows: analytics'
+// derived tables (narrow.go, incidents.go), or, on a store without analytics
+// attached, events.
+type ocSource struct {
+	shifts     string // shift_events, or shiftEventsFromEvents
+	responders string // responder_events, or responderEventsFromEvents
+	// derived: the incidents' closes from incidents (as of now) and the
+	// responders' zones from responder_zones; else both from events.
+	derived         bool
+	futureIncidents bool // incidents hold events after now (see incidentsAsOf)
+	futureZones     bool // a responder's latest zone is from an event after now
+}
+
+// ocFromEvents reads everything from events.
+var ocFromEvents = ocSource{shifts: shiftEventsFromEvents, responders: responderEventsFromEvents}
+
+// ocDerived reads the derived tables, as of a Now with no event after it.
+var ocDerived = ocSource{shifts: "shift_events", responders: "responder_events", derived: true}
+
+// onCallSource picks the source for cfg.Now: the derived tables when the
+// store has them all.
+func onCallSource(ctx context.Context, db *sql.DB, cfg Config) (ocSource, error) {
+	for _, t := range []string{"shift_events", "responder_events", "responder_zones", "incidents"} {
+		if ok, err := tableExists(ctx, db, t); err != nil {
+			return ocSource{}, err
+		} else if !ok {
+			return ocFromEvents, nil
+		}
+	}
+	src := ocDerived
+	var err error
+	if src.futureIncidents, err = hasEventsAfter(ctx, db, "incident", cfg.Now); err != nil {
+		return ocSource{}, err
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM responder_zones WHERE struct_extract(latest_tz, 't') > $1`,
+		cfg.Now.UTC()).Scan(&n); err != nil {
+		return ocSource{}, fmt.Errorf("look for responder zones after now: %w", err)
+	}
+	src.futureZones = n > 0
+	return src, nil
+}
+
 // onCallQuery is one row per (window, team, responder) with any activity in
-// the window: an interruption, an acknowledgement or on-call time.
-func onCallQuery(cfg Config) (string, []any) { return onCallQueryFrom(cfg, "shift_events") }
+// the window: an interruption, an acknowledgement or on-call time, reading
+// the derived tables.
+func onCallQuery(cfg Config) (string, []any) { return onCallQueryFrom(cfg, ocDerived) }
 
 // shiftEventsFromEvents is the relation shift_events holds, read from
 // events: ResponderLoads uses it on a store without analytics attached.
 const shiftEventsFromEvents = `(SELECT id, type, time, responder, team, schedule FROM events
 	WHERE responder IS NOT NULL AND type IN ('shift.started', 'shift.ended'))`
 
-// onCallQueryFrom is onCallQuery reading the shift events from shifts
-// (shift_events, or shiftEventsFromEvents).
-func onCallQueryFrom(cfg Config, shifts string) (string, []any) {
+// onCallQueryFrom is onCallQuery reading from src.
+func onCallQueryFrom(cfg Config, src ocSource) (string, []any) {
 	a := &queryArgs{}
 	win, lo := windowCTE(cfg, cfg.Windows, a)
 	roster := rosterCTEs(cfg, a)
-	intr := interruptionCTEs(cfg, a, lo)
+	intr := interruptionCTEs(cfg, a, lo, src.responders)
 	now := a.add(cfg.Now.UTC())
 	from := a.add(lo)
 	w := cfg.FatigueWeights
@@ -199,7 +246,7 @@ ipart AS (
 ackw AS (
 	SELECT w.window_name, a.team, a.responder, a.incident_id, min(a.time) AS acked_at
 	FROM (SELECT coalesce(e.team, rr.r_team, '') AS team, e.responder, e.incident_id, e.time
-		FROM events e LEFT JOIN rresp rr ON rr.responder = e.responder
+		FROM %[8]s e LEFT JOIN rresp rr ON rr.responder = e.responder
 		WHERE e.type = 'incident.acknowledged' AND e.responder IS NOT NULL AND e.incident_id IS NOT NULL
 			AND e.time > CAST(%[2]s AS TIMESTAMP) AND e.time <= CAST(%[1]s AS TIMESTAMP)) a
 	JOIN win w ON a.time > w.win_start
@@ -208,16 +255,7 @@ ackw AS (
 -- An incident is resolved at its last resolve up to now, unless a later
 -- reopen made it open again. Only resolves after the earliest window start
 -- can follow an ack in a window.
-closes AS (
-	SELECT incident_id,
-		max(time) FILTER (WHERE type = 'incident.resolved') AS resolved_at,
-		max(time) FILTER (WHERE type = 'incident.reopened') AS reopened_at
-	FROM events
-	WHERE type IN ('incident.resolved', 'incident.reopened')
-		AND time > CAST(%[2]s AS TIMESTAMP) AND time <= CAST(%[1]s AS TIMESTAMP)
-		AND incident_id IN (SELECT incident_id FROM ackw)
-	GROUP BY incident_id
-),
+%[9]s,
 apart AS (
 	SELECT a.window_name, a.team, a.responder, count(*) AS acked,
 		sum(CASE WHEN c.resolved_at >= a.acked_at
@@ -251,13 +289,7 @@ lpart AS (
 -- The zone a responder row reports: that of their latest event (since the
 -- earliest window start) carrying responder_tz, else the roster's, else
 -- their team's, else UTC.
-lasttz AS (
-	SELECT responder, arg_max(responder_tz, time) AS e_tz
-	FROM events
-	WHERE responder_tz IS NOT NULL AND responder IS NOT NULL
-		AND time > CAST(%[2]s AS TIMESTAMP) AND time <= CAST(%[1]s AS TIMESTAMP)
-	GROUP BY responder
-),
+%[10]s,
 parts AS (
 	SELECT * FROM ipart UNION ALL BY NAME SELECT * FROM apart
 	UNION ALL BY NAME SELECT * FROM opart UNION ALL BY NAME SELECT * FROM lpart
@@ -296,8 +328,62 @@ LEFT JOIN rresp rr ON rr.responder = t.responder
 LEFT JOIN rteam rt ON rt.team = t.team
 ORDER BY t.window_idx, t.team, t.responder`,
 		now, from, cfg.ShiftIncidentLimit, ocFloat(w.Business), ocFloat(w.OffHours), ocFloat(w.Sleep),
-		shiftIslandCTEs(shifts, "CAST("+now+" AS TIMESTAMP)", "responder"))
+		shiftIslandCTEs(src.shifts, "CAST("+now+" AS TIMESTAMP)", "responder"), src.responders,
+		ocClosesCTE(src, "CAST("+now+" AS TIMESTAMP)", "CAST("+from+" AS TIMESTAMP)"),
+		ocZonesCTE(src, "CAST("+now+" AS TIMESTAMP)", "CAST("+from+" AS TIMESTAMP)"))
 	return q, a.vals
+}
+
+// ocClosesCTE is closes(incident_id, resolved_at, reopened_at): the last
+// resolve and the last reopen up to now of the incidents in ackw, resolved
+// after from. incidents keeps both (last_resolved_at, last_reopened_at);
+// an earlier resolve or reopen never changes an engagement that starts with
+// an ack after from.
+func ocClosesCTE(src ocSource, now, from string) string {
+	if src.derived {
+		return `closes AS (
+	SELECT incident_id, last_resolved_at AS resolved_at, last_reopened_at AS reopened_at
+	FROM ` + incidentsAsOf(now, src.futureIncidents) + `
+	WHERE last_resolved_at > ` + from + ` AND incident_id IN (SELECT incident_id FROM ackw)
+)`
+	}
+	return `closes AS (
+	SELECT incident_id,
+		max(time) FILTER (WHERE type = 'incident.resolved') AS resolved_at,
+		max(time) FILTER (WHERE type = 'incident.reopened') AS reopened_at
+	FROM events
+	WHERE type IN ('incident.resolved', 'incident.reopened')
+		AND time > ` + from + ` AND time <= ` + now + `
+		AND incident_id IN (SELECT incident_id FROM ackw)
+	GROUP BY incident_id
+)`
+}
+
+// ocZonesCTE is lasttz(responder, e_tz): the zone of each responder's latest
+// event in (from, now] carrying responder_tz (ties: the greatest zone name).
+// responder_zones holds every responder's latest such event; those whose
+// latest is after now (a report for a past date) are looked up in events.
+func ocZonesCTE(src ocSource, now, from string) string {
+	fromEvents := func(filter string) string {
+		return `SELECT responder, struct_extract(max({'t': time, 'v': responder_tz}), 'v') AS e_tz
+	FROM events
+	WHERE responder_tz IS NOT NULL AND responder IS NOT NULL` + filter + `
+		AND time > ` + from + ` AND time <= ` + now + `
+	GROUP BY responder`
+	}
+	if !src.derived {
+		return "lasttz AS (\n\t" + fromEvents("") + "\n)"
+	}
+	q := `lasttz AS (
+	SELECT responder, struct_extract(latest_tz, 'v') AS e_tz FROM responder_zones
+	WHERE struct_extract(latest_tz, 't') > ` + from + ` AND struct_extract(latest_tz, 't') <= ` + now
+	if src.futureZones {
+		q += `
+	UNION ALL
+	` + fromEvents(`
+		AND responder IN (SELECT responder FROM responder_zones WHERE struct_extract(latest_tz, 't') > `+now+`)`)
+	}
+	return q + "\n)"
 }
 
 // shiftIslandCTEs defines, after rresp, the CTEs shift_ev, shifts,

@@ -26,6 +26,12 @@ func ocStore(tb testing.TB) *store.Store {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Close() })
+	// The derived tables on-call load reads (responder_events, …), as
+	// serve and ingest attach them; TestOnCallShiftSourcesAgree checks the
+	// fallback that reads events.
+	if err := Attach(context.Background(), s); err != nil {
+		tb.Fatal(err)
+	}
 	return s
 }
 
@@ -111,7 +117,7 @@ type ocIntr struct {
 func ocInterruptions(tb testing.TB, db *sql.DB, cfg Config, lo time.Time) []ocIntr {
 	tb.Helper()
 	a := &queryArgs{}
-	q := "WITH " + rosterCTEs(cfg, a) + interruptionCTEs(cfg, a, lo) +
+	q := "WITH " + rosterCTEs(cfg, a) + interruptionCTEs(cfg, a, lo, "responder_events") +
 		" SELECT time, responder, tz_source, h, dow, bucket, night FROM interruptions ORDER BY time, responder"
 	rows, err := db.QueryContext(context.Background(), q, a.vals...)
 	if err != nil {
