@@ -84,6 +84,11 @@ func Attach(ctx context.Context, s *store.Store) error {
 			}
 		}
 	}
+	// Batches committed before a crash but not yet derived (the derived
+	// tables are updated off the write path in serve and ingest).
+	if _, err := s.CatchUpDerived(ctx); err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	}
 	return nil
 }
 
@@ -104,6 +109,11 @@ func Compute(ctx context.Context, s *store.Store, cfg Config) (*Snapshot, error)
 // ComputeTraced is Compute reporting each section's duration to trace (nil
 // for none): pagerlens bench prints them, to show where Snapshot time goes.
 func ComputeTraced(ctx context.Context, s *store.Store, cfg Config, trace func(section string, d time.Duration)) (*Snapshot, error) {
+	// Every batch committed so far, also those whose derived-table updates
+	// are still running (store.SetAsyncDerived).
+	if err := s.SyncDerived(ctx); err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
 	snap := &Snapshot{Now: cfg.Now.UTC()}
 	for _, w := range cfg.Windows {
 		snap.Windows = append(snap.Windows, w.Name)

@@ -39,6 +39,7 @@ func (s *Store) DeferDerived(ctx context.Context) (finish func(context.Context) 
 	if s.deferred {
 		return nil, errors.New("defer derived tables: already deferred")
 	}
+	s.stopDeriver()
 	if err := s.setFlag(ctx, s.db, flagDerivedStale); err != nil {
 		return nil, fmt.Errorf("defer derived tables: %w", err)
 	}

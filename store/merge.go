@@ -54,6 +54,7 @@ func Merge(ctx context.Context, s *Store, srcs []string) (MergeResult, error) {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	s.stopDeriver()
 	// ATTACH is per connection pool, but a transaction pins one connection:
 	// attach, copy and detach on it so that no other query sees the sources.
 	conn, err := s.db.Conn(ctx)
@@ -131,6 +132,11 @@ func Merge(ctx context.Context, s *Store, srcs []string) (MergeResult, error) {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return res, fmt.Errorf("merge: rebuild %s: %w", d.Name, err)
 			}
+		}
+	}
+	if len(s.derived) > 0 {
+		if err := markDerivedThrough(ctx, tx); err != nil {
+			return res, fmt.Errorf("merge: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -58,6 +58,15 @@ var migrations = [][]string{
 			set_at TIMESTAMP NOT NULL DEFAULT now()
 		)`,
 	},
+	// 3: how far the derived tables have been brought: every event with
+	// ingested_at <= through is in them. WriteBatch advances it in the
+	// batch's transaction, or the asynchronous deriver in its own
+	// (Store.SetAsyncDerived); a store opened behind is caught up first
+	// (Store.CatchUpDerived). Stores from before start caught up.
+	{
+		`CREATE TABLE derived_state (through TIMESTAMP)`,
+		`INSERT INTO derived_state SELECT max(ingested_at) FROM events`,
+	},
 }
 
 // eventColumns is the column order of events, as the appender writes it.

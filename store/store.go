@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -48,6 +49,12 @@ type Store struct {
 	// deferred: derived tables are not maintained per batch (DeferDerived);
 	// guarded by writeMu.
 	deferred bool
+	// asyncDerived: derived tables are updated by der, off the write path
+	// (SetAsyncDerived, derive.go).
+	asyncDerived atomic.Bool
+	derMu        sync.Mutex // guards der
+	der          *deriver
+	traceMu      sync.Mutex // guards trace for the deriver (writeMu for WriteBatch)
 }
 
 // ErrInUse is returned when another process holds the file.
@@ -153,6 +160,11 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the file; DuckDB checkpoints the WAL into it.
 func (s *Store) Close() error {
+	// The batches already committed reach the derived tables first (else the
+	// next open catches up).
+	s.writeMu.Lock()
+	s.stopDeriver()
+	s.writeMu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}

@@ -67,7 +67,9 @@ type DerivedTable struct {
 // turns it off. For profiling: pagerlens bench prints the breakdown.
 func (s *Store) SetTrace(f func(step string, d time.Duration)) {
 	s.writeMu.Lock()
+	s.traceMu.Lock()
 	s.trace = f
+	s.traceMu.Unlock()
 	s.writeMu.Unlock()
 }
 
@@ -96,6 +98,7 @@ func (s *Store) Rebuild(ctx context.Context) error {
 }
 
 func (s *Store) rebuildLocked(ctx context.Context) error {
+	s.stopDeriver()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
@@ -110,6 +113,9 @@ func (s *Store) rebuildLocked(ctx context.Context) error {
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM store_flags WHERE name = $1`, flagDerivedStale); err != nil {
 		return fmt.Errorf("rebuild: clear stale flag: %w", err)
+	}
+	if err := markDerivedThrough(ctx, tx); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("rebuild: %w", err)
@@ -128,6 +134,20 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (Result, error) {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	async := s.asyncDerived.Load() && !s.deferred && len(s.derived) > 0
+	if async {
+		s.derMu.Lock()
+		d := s.der
+		s.derMu.Unlock()
+		if d != nil {
+			// A failing deriver (a full disk, say) stops the writes too, so
+			// that the consumer backs off and the lag shows, rather than
+			// the derived tables falling ever further behind.
+			if err := d.failed(); err != nil {
+				return Result{}, fmt.Errorf("write batch: %w", err)
+			}
+		}
+	}
 
 	rows, dups := dedupBatch(b.Rows)
 	res := Result{Duplicates: dups}
@@ -168,8 +188,8 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (Result, error) {
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
 		derived := s.derived
-		if s.deferred {
-			derived = nil // rebuilt by DeferDerived's finish
+		if s.deferred || async {
+			derived = nil // rebuilt by DeferDerived's finish, or the deriver's
 		}
 		w := batchWriter{ctx: ctx, dc: dc.(driver.Conn), derived: derived, trace: s.trace, recent: s.recent}
 		var err error
@@ -182,6 +202,19 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (Result, error) {
 	if len(rows) > 0 {
 		s.recent.add(rows)
 		s.recent.count += int64(res.Stored)
+	}
+	if async && res.Stored > 0 {
+		s.derMu.Lock()
+		d := s.der
+		s.derMu.Unlock()
+		if d == nil {
+			// The first asynchronous batch: the watermark is the one before
+			// it (this batch's events are past it).
+			if d, err = s.startDeriver(ctx); err != nil {
+				return res, fmt.Errorf("write batch: committed, but %w", err)
+			}
+		}
+		d.queue(now, res.Stored)
 	}
 	return res, nil
 }
@@ -317,6 +350,11 @@ func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result, now time.Ti
 				if _, err := w.exec(q); err != nil {
 					return res, fmt.Errorf("update %s: %w", d.Name, err)
 				}
+			}
+		}
+		if len(w.derived) > 0 && res.Stored > 0 {
+			if _, err := w.exec(`UPDATE derived_state SET through = $1`, driver.NamedValue{Ordinal: 1, Value: now}); err != nil {
+				return res, err
 			}
 		}
 	}

@@ -56,6 +56,13 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 			if err != nil {
 				return err
 			}
+			if finish == nil {
+				// Per batch, but beside the next batch's write (store/derive.go);
+				// Close waits for the last one.
+				if err := st.SetAsyncDerived(ctx, true); err != nil {
+					return err
+				}
+			}
 			total, err := ingestFiles(ctx, st, files, format, batchSize, quiet)
 			if finish != nil && ctx.Err() == nil {
 				// Also after a failed file: the events committed before it

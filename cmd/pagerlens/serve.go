@@ -210,6 +210,11 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	if err := analytics.Attach(ctx, st); err != nil {
 		return err
 	}
+	// The analytics tables are updated beside the next batch's write rather
+	// than inside it (store/derive.go); snapshots wait for them.
+	if err := st.SetAsyncDerived(ctx, true); err != nil {
+		return err
+	}
 	metrics, refresher, err := newExporter(st, cfg.Prometheus, acfg, log)
 	if err != nil {
 		return exitError{code: 2, err: err}

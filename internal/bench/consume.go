@@ -180,6 +180,9 @@ func (r *runner) consumeOnce(addr, db string, n, batchSize int) (float64, error)
 	if err := analytics.Attach(ctx, s); err != nil {
 		return 0, err
 	}
+	if err := s.SetAsyncDerived(ctx, true); err != nil { // as serve runs
+		return 0, err
+	}
 	steps, batches := map[string]time.Duration{}, 0
 	var order []string
 	var stepMu sync.Mutex
@@ -221,6 +224,11 @@ func (r *runner) consumeOnce(addr, db string, n, batchSize int) (float64, error)
 	case <-obs.done:
 	case err := <-errc:
 		return 0, fmt.Errorf("consumer stopped early: %v", err)
+	}
+	// Until the last batch is in the analytics tables too, not only
+	// committed (the derived tables are updated beside the writes).
+	if err := s.SyncDerived(ctx); err != nil {
+		return 0, err
 	}
 	v := rate(n, time.Since(start))
 	cancel()

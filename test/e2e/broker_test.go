@@ -48,9 +48,11 @@ func TestBrokerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	e2eutil.WaitFor(t, "a first committed batch", 60*time.Second, func() bool { return e2eutil.CommittedTotal(t, admin, group, topic, parts) > 0 })
-	if s := getStatus("http://" + addr + "/readyz"); s != 200 {
-		t.Errorf("/readyz while consuming: %d, want 200", s)
-	}
+	// Ready once the brokers answer and the first analytics snapshot is
+	// done, which may be just after the first commit.
+	e2eutil.WaitFor(t, "/readyz 200 while consuming", 30*time.Second, func() bool {
+		return getStatus("http://"+addr+"/readyz") == 200
+	})
 	at := e2eutil.CommittedTotal(t, admin, group, topic, parts)
 	admin.Close()
 

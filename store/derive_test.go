@@ -1,0 +1,175 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+func watermarkIsLatest(t *testing.T, s *store.Store) {
+	t.Helper()
+	var ok bool
+	err := s.DB().QueryRowContext(context.Background(),
+		`SELECT (SELECT max(through) FROM derived_state) IS NOT DISTINCT FROM (SELECT max(ingested_at) FROM events)`).Scan(&ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Error("derived watermark is not the newest ingested_at")
+	}
+}
+
+// TestAsyncDerived: with the derived tables updated off the write path,
+// SyncDerived sees every committed batch, replays change nothing, and the
+// result equals a rebuild.
+func TestAsyncDerived(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if err := s.RegisterDerived(ctx, perIncident); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAsyncDerived(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	a := ev("a", event.IncidentTriggered, "2026-03-02T02:11:00Z", event.Data{IncidentID: "I1"})
+	b := ev("b", event.IncidentResolved, "2026-03-02T03:11:00Z", event.Data{IncidentID: "I1"})
+	c := ev("c", event.IncidentTriggered, "2026-03-02T04:11:00Z", event.Data{IncidentID: "I2"})
+	// Many small batches, so that the deriver falls behind and folds
+	// several of them into one update; a and b come twice.
+	batches := [][]store.Row{rows(a), rows(a, b), rows(b), rows(c)}
+	for i := 0; i < 20; i++ {
+		e := ev("x"+strings.Repeat("y", i), event.IncidentAcknowledged, "2026-03-02T05:00:00Z", event.Data{IncidentID: "I3"})
+		batches = append(batches, rows(e))
+	}
+	for _, batch := range batches {
+		if _, err := s.WriteBatch(ctx, store.Batch{Rows: batch}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SyncDerived(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// I1: a, b (their replays skipped); I2: c; I3: the 20 acks.
+	if n1, n2, n3 := perIncidentCount(t, s, "I1"), perIncidentCount(t, s, "I2"), perIncidentCount(t, s, "I3"); n1 != 2 || n2 != 1 || n3 != 20 {
+		t.Fatalf("per_incident = %d, %d, %d; want 2, 1, 20", n1, n2, n3)
+	}
+	watermarkIsLatest(t, s)
+	if err := s.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n1, n3 := perIncidentCount(t, s, "I1"), perIncidentCount(t, s, "I3"); n1 != 2 || n3 != 20 {
+		t.Fatalf("after rebuild per_incident = %d, %d; want 2, 20", n1, n3)
+	}
+	// After a rebuild the deriver starts again at the new watermark.
+	d := ev("d", event.IncidentResolved, "2026-03-02T06:00:00Z", event.Data{IncidentID: "I2"})
+	if _, err := s.WriteBatch(ctx, store.Batch{Rows: rows(d)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SyncDerived(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := perIncidentCount(t, s, "I2"); n != 2 {
+		t.Fatalf("per_incident(I2) = %d, want 2", n)
+	}
+}
+
+// TestCatchUpDerived: events committed but never derived (a crash between a
+// batch's commit and its asynchronous derivation, here: written while no
+// derived table was registered) are derived at the next open, once.
+func TestCatchUpDerived(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	if err := s.RegisterDerived(ctx, perIncident); err != nil {
+		t.Fatal(err)
+	}
+	a := ev("a", event.IncidentTriggered, "2026-03-02T02:11:00Z", event.Data{IncidentID: "I1"})
+	if _, err := s.WriteBatch(ctx, store.Batch{Rows: rows(a)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s2, err := store.Open(ctx, path, store.DefaultOptions()) // nothing registered
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := ev("b", event.IncidentResolved, "2026-03-02T03:11:00Z", event.Data{IncidentID: "I1"})
+	c := ev("c", event.IncidentTriggered, "2026-03-02T04:11:00Z", event.Data{IncidentID: "I2"})
+	for _, batch := range [][]store.Row{rows(b), rows(c)} {
+		if _, err := s2.WriteBatch(ctx, store.Batch{Rows: batch}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s2.Close()
+
+	// Read-only: refuses to read derived tables that lag.
+	ro, err := store.Open(ctx, path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ro.RegisterDerived(ctx, perIncident); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.CatchUpDerived(ctx); err == nil || !strings.Contains(err.Error(), "2 events past the watermark") {
+		t.Errorf("read-only CatchUpDerived = %v, want the 2 events past the watermark", err)
+	}
+	ro.Close()
+
+	s3, err := store.Open(ctx, path, store.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
+	if err := s3.RegisterDerived(ctx, perIncident); err != nil {
+		t.Fatal(err)
+	}
+	if n := perIncidentCount(t, s3, "I1"); n != 1 {
+		t.Fatalf("before catch-up per_incident(I1) = %d, want 1 (b not derived)", n)
+	}
+	caught, err := s3.CatchUpDerived(ctx)
+	if err != nil || !caught {
+		t.Fatalf("CatchUpDerived = %v, %v; want true, nil", caught, err)
+	}
+	if n1, n2 := perIncidentCount(t, s3, "I1"), perIncidentCount(t, s3, "I2"); n1 != 2 || n2 != 1 {
+		t.Fatalf("after catch-up per_incident = %d, %d; want 2, 1", n1, n2)
+	}
+	watermarkIsLatest(t, s3)
+	if caught, err := s3.CatchUpDerived(ctx); err != nil || caught {
+		t.Fatalf("second CatchUpDerived = %v, %v; want false, nil", caught, err)
+	}
+}
+
+// TestAsyncDerivedFailure: a derivation that fails keeps the committed
+// events, makes SyncDerived and the next WriteBatch fail with its error,
+// and leaves the watermark where it was for the next open.
+func TestAsyncDerivedFailure(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	err := s.RegisterDerived(ctx, store.DerivedTable{Name: "broken", Update: []string{`INSERT INTO no_such_table SELECT 1`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAsyncDerived(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	a := ev("a", event.IncidentTriggered, "2026-03-02T02:11:00Z", event.Data{IncidentID: "I1"})
+	if _, err := s.WriteBatch(ctx, store.Batch{Rows: rows(a)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SyncDerived(ctx); err == nil || !strings.Contains(err.Error(), "no_such_table") {
+		t.Fatalf("SyncDerived = %v, want the derivation's error", err)
+	}
+	b := ev("b", event.IncidentResolved, "2026-03-02T03:11:00Z", event.Data{IncidentID: "I1"})
+	if _, err := s.WriteBatch(ctx, store.Batch{Rows: rows(b)}); err == nil || !strings.Contains(err.Error(), "no_such_table") {
+		t.Fatalf("WriteBatch while the deriver fails = %v, want its error", err)
+	}
+	if c, err := s.Count(ctx); err != nil || c.Events != 1 {
+		t.Fatalf("events = %d (%v), want 1: the committed batch stays, the refused one is not written", c.Events, err)
+	}
+	var behind bool
+	if err := s.DB().QueryRowContext(ctx, `SELECT max(through) IS NULL FROM derived_state`).Scan(&behind); err != nil || !behind {
+		t.Fatalf("watermark moved past a failed derivation (%v)", err)
+	}
+}
