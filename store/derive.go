@@ -150,7 +150,7 @@ func (d *deriver) run() {
 
 // checkpointWAL is the WAL size past which the deriver checkpoints: the
 // same as the checkpoint_threshold every connection sets (store.go).
-const checkpointWAL = 256 << 20
+var checkpointWAL int64 = 256 << 20
 
 // maybeCheckpoint checkpoints the WAL into the file once it has grown past
 // checkpointWAL. DuckDB checkpoints by itself at a commit only when no other

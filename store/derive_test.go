@@ -2,8 +2,12 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/store"
@@ -171,5 +175,55 @@ func TestAsyncDerivedFailure(t *testing.T) {
 	var behind bool
 	if err := s.DB().QueryRowContext(ctx, `SELECT max(through) IS NULL FROM derived_state`).Scan(&behind); err != nil || !behind {
 		t.Fatalf("watermark moved past a failed derivation (%v)", err)
+	}
+}
+
+// TestAsyncDerivedCheckpoints: with appends and derivations side by side
+// DuckDB's own checkpoint hardly ever runs, so the deriver checkpoints once
+// the WAL passes the threshold (here 64 KiB), and the WAL shrinks.
+func TestAsyncDerivedCheckpoints(t *testing.T) {
+	defer store.SetCheckpointWAL(64 << 10)()
+	ctx := context.Background()
+	s, path := openTemp(t)
+	if err := s.RegisterDerived(ctx, perIncident); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	checkpoints := 0
+	s.SetTrace(func(step string, _ time.Duration) {
+		if step == "derive: checkpoint" {
+			mu.Lock()
+			checkpoints++
+			mu.Unlock()
+		}
+	})
+	if err := s.SetAsyncDerived(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	for b := 0; b < 5; b++ {
+		batch := make([]store.Row, 2000)
+		for i := range batch {
+			batch[i] = store.Row{Event: ev(fmt.Sprintf("e-%d-%d", b, i), event.IncidentAcknowledged, "2026-03-02T05:00:00Z",
+				event.Data{IncidentID: fmt.Sprintf("I%d", i%50), Title: strings.Repeat("t", 100)})}
+		}
+		if _, err := s.WriteBatch(ctx, store.Batch{Rows: batch}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SyncDerived(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	n := checkpoints
+	mu.Unlock()
+	if n == 0 {
+		t.Fatal("the deriver never checkpointed a WAL past the threshold")
+	}
+	fi, err := os.Stat(path + ".wal")
+	if err == nil && fi.Size() > 4<<20 {
+		t.Errorf("WAL is %d bytes after %d checkpoints", fi.Size(), n)
+	}
+	if got := perIncidentCount(t, s, "I0"); got != 5*40 {
+		t.Errorf("per_incident(I0) = %d, want 200", got)
 	}
 }
