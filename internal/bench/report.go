@@ -72,16 +72,21 @@ func Machine() string {
 	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
 		load = strings.Join(strings.Fields(string(l))[:3], " ")
 	}
-	duck := "unknown"
+	duck, tags := "unknown", "none"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
 			if d.Path == "github.com/duckdb/duckdb-go/v2" {
 				duck = d.Version
 			}
 		}
+		for _, st := range bi.Settings {
+			if st.Key == "-tags" && st.Value != "" {
+				tags = st.Value
+			}
+		}
 	}
 	fmt.Fprintf(&b, "- nproc: %s; CPU: %s; memory: %s; load average at the start: %s\n", nproc, model, mem, load)
-	fmt.Fprintf(&b, "- %s %s/%s; github.com/duckdb/duckdb-go/v2 %s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, duck)
+	fmt.Fprintf(&b, "- %s %s/%s; github.com/duckdb/duckdb-go/v2 %s; build tags: %s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, duck, tags)
 	return b.String()
 }
 
@@ -101,6 +106,7 @@ func (res *Result) Markdown(machine, command string) []byte {
 	for _, n := range res.Notes {
 		fmt.Fprintln(&b, "- "+n)
 	}
+	b.WriteString("\nWhat bounds each missed target, and the decisions behind these figures: [docs/performance.md](../docs/performance.md).\n")
 	return b.Bytes()
 }
 
