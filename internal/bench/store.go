@@ -138,6 +138,9 @@ func (r *runner) store() error {
 	if err := s.SyncDerived(ctx); err != nil {
 		return err
 	}
+	if _, err := s.DB().ExecContext(ctx, `FORCE CHECKPOINT`); err != nil { // as in consume
+		return fmt.Errorf("checkpoint: %w", err)
+	}
 	ar := rate(n, time.Since(start))
 	if err := s.SetAsyncDerived(ctx, false); err != nil {
 		return err
