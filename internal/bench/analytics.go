@@ -186,8 +186,11 @@ func vmHWM() int64 {
 	return 0
 }
 
-// child runs the pagerlens binary with args and returns its stdout and peak
-// RSS (the kernel's ru_maxrss of the child).
+// child runs the pagerlens binary with args and returns its stdout and the
+// kernel's ru_maxrss of the child. Beware: that includes this process's own
+// peak (Go execs with CLONE_VM, and exec records the shared image's peak),
+// so stages that report a child's memory sample it (childSampled) or have
+// the child report its VmHWM.
 func (r *runner) child(args ...string) ([]byte, int64, time.Duration, error) {
 	return r.childEnv(nil, args...)
 }

@@ -294,9 +294,17 @@ func writeJSONL(path string, n int) (int, error) {
 // ingestChild runs `pagerlens ingest` of path into a new store and returns
 // the events/s, stored count and the child's peak RSS.
 func (r *runner) ingestChild(path, db string, lines int, env ...string) (float64, int, int64, error) {
-	out, rss, took, err := r.childEnv(env, "ingest", "-q", "--db", db, path)
+	// RSS sampled from /proc, not the child's ru_maxrss: Go starts a child
+	// with vfork semantics (CLONE_VM), and Linux records the parent's peak
+	// RSS into the child's maxrss at exec, so a bench process that peaked
+	// at 3 GiB in the store stage made a 1 GiB ingest read 3.26 GiB.
+	out, samples, took, err := r.childSampled(env, 50*time.Millisecond, "ingest", "-q", "--db", db, path)
 	if err != nil {
 		return 0, 0, 0, err
+	}
+	var rss int64
+	for _, x := range samples {
+		rss = max(rss, x.rss)
 	}
 	// "N messages: S events stored, …"
 	f := strings.Fields(string(out))
