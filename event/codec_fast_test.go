@@ -75,14 +75,7 @@ func TestDecodeFastPathMatchesStd(t *testing.T) {
 	}
 	lim := event.DefaultLimits()
 	for _, d := range docs {
-		got, gerr := event.Decode(d, lim)
-		want, werr := event.DecodeStd(d, lim)
-		if (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) {
-			t.Fatalf("%s:\nDecode error %v\n   std error %v", d, gerr, werr)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%s:\nDecode %+v\n   std %+v", d, got, want)
-		}
+		decodeMatchesStd(t, d, lim)
 	}
 }
 

@@ -70,14 +70,7 @@ func synthDocs(tb testing.TB, n int) [][]byte {
 // reports whether the scanner accepted b.
 func checkScan(t *testing.T, b []byte, lim event.Limits) bool {
 	t.Helper()
-	got, gerr := event.Decode(b, lim)
-	want, werr := event.DecodeStd(b, lim)
-	if (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) {
-		t.Fatalf("%q:\nDecode error %v\n   std error %v", b, gerr, werr)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%q:\nDecode %+v\n   std %+v", b, got, want)
-	}
+	want, werr := decodeMatchesStd(t, b, lim)
 	e, ok := event.Scan(b, lim)
 	if !ok {
 		return false
