@@ -48,6 +48,13 @@ type Interruptions struct {
 // Total is the sum of the three periods.
 func (i Interruptions) Total() int64 { return i.Business + i.OffHours + i.Sleep }
 
+// Add adds o's counts to i's, period by period.
+func (i *Interruptions) Add(o Interruptions) {
+	i.Business += o.Business
+	i.OffHours += o.OffHours
+	i.Sleep += o.Sleep
+}
+
 // ResponderLoad is the on-call load of one responder in one team and window.
 type ResponderLoad struct {
 	Window    string `json:"window"`
@@ -173,9 +180,7 @@ func TeamLoads(cfg Config, rs []ResponderLoad) []TeamLoad {
 		}
 		t := &out[i]
 		t.Responders++
-		t.InterruptionsByPeriod.Business += r.Interruptions.Business
-		t.InterruptionsByPeriod.OffHours += r.Interruptions.OffHours
-		t.InterruptionsByPeriod.Sleep += r.Interruptions.Sleep
+		t.InterruptionsByPeriod.Add(r.Interruptions)
 		t.NightsInterrupted += r.NightsInterrupted
 		t.IncidentsAcknowledged += r.IncidentsAcknowledged
 		t.EngagedSeconds += r.EngagedSeconds

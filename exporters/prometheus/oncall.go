@@ -34,9 +34,7 @@ func (a oncallArea) build(snap *analytics.Snapshot, opts Options, b *builder) {
 	for _, r := range snap.Responders {
 		team := orUnknown(r.Team)
 		row := rows.at(responderKey{r.Window, team, name(team, r.Responder)})
-		row.interruptions.Business += r.Interruptions.Business
-		row.interruptions.OffHours += r.Interruptions.OffHours
-		row.interruptions.Sleep += r.Interruptions.Sleep
+		row.interruptions.Add(r.Interruptions)
 		// Summed over a folded group, nights are responder-nights.
 		row.nights += r.NightsInterrupted
 		row.acked += r.IncidentsAcknowledged

@@ -283,9 +283,7 @@ func New(snap *analytics.Snapshot, hm *analytics.Heatmap, o Options) *Report {
 			}
 			k := wl.Week.Format(time.DateOnly)
 			v := weeks[wl.Team][k]
-			v.Business += wl.Interruptions.Business
-			v.OffHours += wl.Interruptions.OffHours
-			v.Sleep += wl.Interruptions.Sleep
+			v.Add(wl.Interruptions)
 			weeks[wl.Team][k] = v
 		}
 		for name, t := range teams {
