@@ -12,7 +12,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 // appendPath names the way events reach DuckDB, for logs and bench notes.
@@ -61,12 +60,8 @@ func (w batchWriter) appendEvents(catalog, table string, rows []Row, now time.Ti
 		return fmt.Errorf("arrow reader for %s: %w", table, err)
 	}
 	defer rdr.Release()
-	ar, err := duckdb.NewArrowFromConn(w.dc)
-	if err != nil {
-		return fmt.Errorf("arrow into %s: %w", table, err)
-	}
 	view := fmt.Sprintf("pagerlens_batch_%d", arrowViews.Add(1))
-	release, err := ar.RegisterView(rdr, view)
+	release, err := registerArrowView(w.dc, rdr, view)
 	if err != nil {
 		return fmt.Errorf("arrow into %s: %w", table, err)
 	}

@@ -11,3 +11,9 @@ func SetCheckpointWAL(n int64) (restore func()) {
 	checkpointWAL = n
 	return func() { checkpointWAL = old }
 }
+
+// CHeapInUse exposes the C heap in use to the leak test.
+var CHeapInUse = cHeapInUse
+
+// AppendPath names the append path this build uses.
+const AppendPath = appendPath
