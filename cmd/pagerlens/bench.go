@@ -23,7 +23,8 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure every stage next to the limit of the library below it, in one run",
 		Long: `bench measures decode, store, consume (embedded Kafka broker), backfill,
-memory, analytics (Snapshot) and scrape, each figure next to its limit measured
+memory, soak (serve's RSS under a steady webhook and Kafka stream), analytics
+(Snapshot) and scrape, each figure next to its limit measured
 in the same run, and prints one table with the targets met or missed.
 
 The defaults finish in about ten minutes on a loaded 2-core machine. The
@@ -74,6 +75,9 @@ issue's full sizes:
 	f.IntVar(&cfg.StoreBatches, "batches", cfg.StoreBatches, "measured batches in the store stage")
 	f.IntSliceVar(&cfg.SnapshotEvents, "snapshot-events", cfg.SnapshotEvents, "store sizes for the Snapshot (analytics; the smallest also for scrape)")
 	f.IntVar(&cfg.MemEvents, "mem-events", cfg.MemEvents, "events ingested by the memory stage")
+	f.DurationVar(&cfg.SoakDuration, "soak-duration", cfg.SoakDuration, "how long each steady stream of the soak stage runs")
+	f.IntVar(&cfg.SoakRate, "soak-rate", cfg.SoakRate, "webhook requests a second in the soak stage (two alerts each)")
+	f.IntVar(&cfg.SoakKafkaRate, "soak-kafka-rate", cfg.SoakKafkaRate, "canonical events a second through Kafka in the soak stage")
 	f.IntVar(&cfg.DecodeEvents, "decode-events", cfg.DecodeEvents, "events per decoder and round")
 	f.StringVar(&stages, "stages", strings.Join(bench.AllStages, ","), "stages to run")
 	f.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one, removed after)")

@@ -19,13 +19,16 @@ import (
 // on a loaded 2-core machine; the issue's full sizes are
 // --events 1000000 --stored 50000000 --snapshot-events 1000000,10000000.
 type Config struct {
-	Events         int   // consume, backfill: messages produced / lines written
-	DecodeEvents   int   // decode: messages decoded per decoder and round
-	Stored         int   // store: events already in the store before the measured batches
-	StoreBatches   int   // store: measured batches
-	BatchSize      int   // store: events per batch
-	SnapshotEvents []int // analytics: store sizes for Snapshot
-	MemEvents      int   // memory: events ingested by a child `pagerlens ingest` whose peak RSS is reported
+	Events         int           // consume, backfill: messages produced / lines written
+	DecodeEvents   int           // decode: messages decoded per decoder and round
+	Stored         int           // store: events already in the store before the measured batches
+	StoreBatches   int           // store: measured batches
+	BatchSize      int           // store: events per batch
+	SnapshotEvents []int         // analytics: store sizes for Snapshot
+	MemEvents      int           // memory: events ingested by a child `pagerlens ingest` whose peak RSS is reported
+	SoakDuration   time.Duration // soak: how long each steady stream runs
+	SoakRate       int           // soak: webhook requests a second (two alerts each)
+	SoakKafkaRate  int           // soak: canonical events a second through Kafka
 	Stages         []string
 	Dir            string // scratch directory; "" means a temporary one
 	Exe            string // the pagerlens binary, for child processes
@@ -43,12 +46,15 @@ func DefaultConfig() Config {
 		BatchSize:      50_000,
 		SnapshotEvents: []int{1_000_000, 10_000_000},
 		MemEvents:      2_000_000,
+		SoakDuration:   3 * time.Minute,
+		SoakRate:       200,
+		SoakKafkaRate:  400,
 		Stages:         AllStages,
 	}
 }
 
 // AllStages in the order they run.
-var AllStages = []string{"decode", "store", "consume", "backfill", "memory", "analytics", "scrape"}
+var AllStages = []string{"decode", "store", "consume", "backfill", "memory", "soak", "analytics", "scrape"}
 
 // Row is one line of the table: a figure next to its limit.
 type Row struct {
@@ -109,6 +115,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.MemEvents <= 0 {
 		cfg.MemEvents = d.MemEvents
 	}
+	if cfg.SoakDuration <= 0 {
+		cfg.SoakDuration = d.SoakDuration
+	}
+	if cfg.SoakRate <= 0 {
+		cfg.SoakRate = d.SoakRate
+	}
+	if cfg.SoakKafkaRate <= 0 {
+		cfg.SoakKafkaRate = d.SoakKafkaRate
+	}
 	if len(cfg.Stages) == 0 {
 		cfg.Stages = AllStages
 	}
@@ -129,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	stages := map[string]func() error{
 		"decode": r.decode, "store": r.store, "consume": r.consume, "backfill": r.backfill,
-		"memory": r.memory, "scrape": r.scrape, "analytics": r.analytics,
+		"memory": r.memory, "soak": r.soak, "scrape": r.scrape, "analytics": r.analytics,
 	}
 	for _, s := range cfg.Stages {
 		f, ok := stages[s]

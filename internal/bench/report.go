@@ -98,8 +98,8 @@ func (res *Result) Markdown(machine, command string) []byte {
 	fmt.Fprintf(&b, "# pagerlens bench results\n\n")
 	fmt.Fprintf(&b, "Written by `%s` on %s (took %s).\n\n", command, res.Started.UTC().Format(time.RFC3339), res.Took.Round(time.Second))
 	fmt.Fprintf(&b, "## Machine\n\n%s\n", machine)
-	fmt.Fprintf(&b, "## Sizes\n\n--events %d (consume, backfill), --stored %d (store), --batch %d × %d batches, --snapshot-events %s, --mem-events %d, --decode-events %d\n\n",
-		c.Events, c.Stored, c.BatchSize, c.StoreBatches, ints(c.SnapshotEvents), c.MemEvents, c.DecodeEvents)
+	fmt.Fprintf(&b, "## Sizes\n\n--events %d (consume, backfill), --stored %d (store), --batch %d × %d batches, --snapshot-events %s, --mem-events %d, --decode-events %d, --soak-duration %s at --soak-rate %d webhook requests/s and --soak-kafka-rate %d events/s\n\n",
+		c.Events, c.Stored, c.BatchSize, c.StoreBatches, ints(c.SnapshotEvents), c.MemEvents, c.DecodeEvents, c.SoakDuration, c.SoakRate, c.SoakKafkaRate)
 	fmt.Fprintf(&b, "## Results\n\nEvery limit is measured in the same run as its figure (the machine is shared: compare ratios).\n\n")
 	b.WriteString(res.Table())
 	b.WriteString("\n## Where the time goes\n\n")
