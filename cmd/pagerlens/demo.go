@@ -54,7 +54,7 @@ of new events flowing until Ctrl-C (or --duration). DIR is recreated.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dir, "dir", "pagerlens-demo", "directory for the store, dashboards and report (recreated)")
+	f.StringVar(&dir, "dir", "pagerlens-demo", "directory for the store, dashboards and report (a new or empty one, or an earlier demo's, whose files are replaced)")
 	f.StringVar(&listen, "listen", ":9464", "HTTP listen address for /metrics")
 	f.IntVar(&days, "days", 90, "days of synthetic history")
 	f.IntVar(&teams, "teams", 8, "teams in the synthetic world")
@@ -102,11 +102,8 @@ func runDemo(ctx context.Context, o demoOptions) error {
 	}
 	// A fresh store each run: the synthetic history ends now, so yesterday's
 	// run holds the same event ids at other times.
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("demo: clear %s: %w", dir, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("demo: %w", err)
+	if err := prepareDemoDir(dir); err != nil {
+		return err
 	}
 	db := filepath.Join(dir, "pagerlens.duckdb")
 
