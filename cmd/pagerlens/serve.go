@@ -119,6 +119,11 @@ grafana, opsgenie, oncall, incidentio, auto).`,
 			if changed(cmd, "max-alertnames") {
 				cfg.Prometheus.MaxAlertnames = maxAlertnames
 			}
+			// The values flags and variables set are checked as the file's
+			// were, all problems at once.
+			if err := cfg.Validate(configFile); err != nil {
+				return err
+			}
 			return runServe(cmd.Context(), cfg, nil)
 		},
 	}
@@ -187,11 +192,6 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	}
 	if len(cfg.Kafka.Brokers) > 0 && len(cfg.Kafka.Topics) == 0 {
 		return usageErrorf("serve: no topics: set --topics, PAGERLENS_TOPICS or kafka.topics in --config")
-	}
-	// ingest.Config would read a negative value as "default"; a typo
-	// should not silently mean 10 × batch_size.
-	if cfg.Kafka.BatchMax < 0 {
-		return usageErrorf("serve: --batch-max (kafka.batch_max) %d: want 0 (default) or a positive count", cfg.Kafka.BatchMax)
 	}
 	dialer, err := cfg.Kafka.Dialer()
 	if err != nil {
@@ -264,19 +264,25 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 			}
 			return nil
 		})
-		if err := consumer.WaitForBrokers(ctx, cfg.Kafka.WaitForBrokers); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
 	}
 	log.Info("serving", "db", cfg.DB, "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.Group, "topics", topicNames(cfg.Kafka.Topics),
 		"webhooks", cfg.Webhooks.Enabled())
+	// HTTP is served from the start, whatever Kafka does: /healthz answers
+	// (a liveness probe must not kill a pod that waits for its brokers),
+	// /readyz says what it waits for, direct-mode webhooks are stored and
+	// Kafka-mode ones answered 503 + Retry-After until the brokers answer.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
 	if consumer != nil {
-		g.Go(func() error { return consumer.Run(gctx) })
+		g.Go(func() error {
+			if err := consumer.WaitForBrokers(gctx, cfg.Kafka.WaitForBrokers); err != nil {
+				if gctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			return consumer.Run(gctx)
+		})
 	}
 	g.Go(func() error { return refresher.Run(gctx) })
 	g.Go(func() error { return exports.Run(gctx) })

@@ -1,13 +1,18 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pagerlens/pagerlens/internal/fixtures"
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
 	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
@@ -162,6 +167,65 @@ func TestTopicCreatedLater(t *testing.T) {
 	e2eutil.QueryStore(t, db, func(s *store.Store) {
 		if got := scalar[int64](t, s, `SELECT count(DISTINCT id) FROM events`); got != n {
 			t.Errorf("stored %d events, want %d", got, n)
+		}
+	})
+}
+
+// TestServeWhileBrokersDown starts serve with Kafka brokers that do not
+// answer and direct-mode webhooks (issue 24: the port stayed closed while
+// serve waited for Kafka, so probes failed and webhooks were refused).
+// HTTP must be served from the start: /healthz 200, /readyz 503 naming
+// Kafka, a webhook stored meanwhile; once a broker answers, ready.
+func TestServeWhileBrokersDown(t *testing.T) {
+	dir := t.TempDir()
+	port := testkit.FreePort(t)
+	token := filepath.Join(dir, "am.token")
+	if err := os.WriteFile(token, []byte("t0ken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "serve.yml")
+	if err := os.WriteFile(cfg, []byte("webhooks:\n  mode: direct\n  alertmanager: {bearer_token_file: "+token+"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "p.duckdb")
+	broker := fmt.Sprintf("127.0.0.1:%d", port)
+	p := e2eutil.Start(t, "pagerlens", nil, "serve", "--config", cfg, "--brokers", broker, "--topics", "events", "--db", db, "--listen", "127.0.0.1:0")
+	addr := p.HTTPAddr()
+	if s := getStatus("http://" + addr + "/healthz"); s != 200 {
+		t.Fatalf("/healthz while no broker answers: %d, want 200", s)
+	}
+	body, code := getBody("http://" + addr + "/readyz")
+	if code != 503 || !strings.Contains(body, "kafka: brokers unreachable") {
+		t.Fatalf("/readyz while no broker answers: %d %q, want 503 naming kafka", code, body)
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/alertmanager", bytes.NewReader(fixtures.Read(t, "alertmanager/firing.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer t0ken")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("webhook while no broker answers: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("webhook while no broker answers: %d, want 2xx (direct mode needs no Kafka)", resp.StatusCode)
+	}
+	// The broker comes up: serve joins and becomes ready.
+	b, err := kafkatest.Start(kafkatest.Options{Port: port, Topics: []string{"events"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	e2eutil.WaitFor(t, "/readyz 200 once the broker answers", 60*time.Second, func() bool {
+		return getStatus("http://"+addr+"/readyz") == 200
+	})
+	if code, _ := p.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
+		t.Fatalf("SIGTERM: exit code %d", code)
+	}
+	e2eutil.QueryStore(t, db, func(s *store.Store) {
+		if n := scalar[int64](t, s, `SELECT count(*) FROM events WHERE source = 'alertmanager'`); n == 0 {
+			t.Error("the webhook accepted while Kafka was down is not in the store")
 		}
 	})
 }
