@@ -2,32 +2,148 @@ package main
 
 import (
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
+// envKey is the environment variable of a flag: PAGERLENS_ and the flag's
+// name in upper case with "-" and "." as "_" (--wait-for-brokers ←
+// PAGERLENS_WAIT_FOR_BROKERS, --web.config.file ← PAGERLENS_WEB_CONFIG_FILE:
+// a shell cannot set a name with dots).
+func envKey(flag string) string {
+	return "PAGERLENS_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(flag))
+}
+
+// legacyEnvKey is the name read before the dots were mapped
+// (PAGERLENS_WEB.CONFIG.FILE), still accepted.
+func legacyEnvKey(flag string) string {
+	return "PAGERLENS_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
 // applyEnv sets every flag of cmd that was not given on the command line from
-// its PAGERLENS_* environment variable (--wait-for-brokers ←
-// PAGERLENS_WAIT_FOR_BROKERS). Precedence: flag > environment > config file >
-// default; a value set this way counts as given.
+// its PAGERLENS_* environment variable. Precedence: flag > environment >
+// config file > default; a value set this way counts as given.
 func applyEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if err != nil || f.Changed {
 			return
 		}
-		key := "PAGERLENS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		v, ok := os.LookupEnv(key)
-		if !ok {
+		for _, key := range []string{envKey(f.Name), legacyEnvKey(f.Name)} {
+			v, ok := os.LookupEnv(key)
+			if !ok {
+				continue
+			}
+			if serr := cmd.Flags().Set(f.Name, v); serr != nil {
+				err = usageErrorf("%s=%q: %v", key, v, serr)
+			}
 			return
-		}
-		if serr := cmd.Flags().Set(f.Name, v); serr != nil {
-			err = usageErrorf("%s=%q: %v", key, v, serr)
 		}
 	})
 	return err
+}
+
+// otherEnv are PAGERLENS_* variables read other than as a flag.
+var otherEnv = []string{"PAGERLENS_KAFKA_SASL_PASSWORD"}
+
+// reservedEnvPrefixes are read by the project's tests and benchmarks, not by
+// the binary; a shell that exports them must not make pagerlens refuse to run.
+var reservedEnvPrefixes = []string{"PAGERLENS_TEST_", "PAGERLENS_BENCH_"}
+
+// checkEnv refuses a PAGERLENS_* variable that no command reads: a typo in
+// PAGERLENS_WEB_CONFIG_FILE must not quietly leave /metrics and the webhooks
+// without TLS and auth. It names the closest known variable.
+func checkEnv(root *cobra.Command, environ []string) error {
+	known := map[string]bool{}
+	for _, k := range otherEnv {
+		known[k] = true
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		add := func(f *pflag.Flag) {
+			known[envKey(f.Name)] = true
+			known[legacyEnvKey(f.Name)] = true
+		}
+		c.Flags().VisitAll(add)
+		c.PersistentFlags().VisitAll(add)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	var unknown []string
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		// An empty variable sets nothing (an `export X=` left behind).
+		if !strings.HasPrefix(k, "PAGERLENS_") || known[k] || v == "" {
+			continue
+		}
+		reserved := false
+		for _, p := range reservedEnvPrefixes {
+			reserved = reserved || strings.HasPrefix(k, p)
+		}
+		if !reserved {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	names := make([]string, 0, len(known))
+	for k := range known {
+		if !strings.Contains(k, ".") { // suggest the form a shell can set
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	var msgs []string
+	for _, k := range unknown {
+		m := "unknown environment variable " + k
+		if s := closest(k, names); s != "" {
+			m += " (did you mean " + s + "?)"
+		}
+		msgs = append(msgs, m)
+	}
+	return usageErrorf("%s; unset it, or see `pagerlens <command> --help`: each flag --x-y is PAGERLENS_X_Y", strings.Join(msgs, "; "))
+}
+
+// closest is the name in names nearest to s by edit distance, if it is near
+// enough to be a typo of it (at most a third of the letters after
+// PAGERLENS_ differ).
+func closest(s string, names []string) string {
+	s = strings.TrimPrefix(s, "PAGERLENS_")
+	best, bestD := "", len(s)/3+1
+	for _, n := range names {
+		if d := editDistance(s, strings.TrimPrefix(n, "PAGERLENS_")); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // changed reports whether flag name was given (on the command line or by env).

@@ -24,6 +24,9 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkEnv(cmd.Root(), os.Environ()); err != nil {
+				return err
+			}
 			if err := setupLogging(g); err != nil {
 				return err
 			}
@@ -36,6 +39,8 @@ func newRootCmd() *cobra.Command {
 	// For profiling a slow ingest or Snapshot in place (go tool pprof).
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpu-profile", "", "write a CPU profile of the command to this file")
 	_ = root.PersistentFlags().MarkHidden("cpu-profile")
+	// A bad flag or flag value is a usage error (exit 2), as a bad config is.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitError{code: 2, err: err} })
 	// Each subcommand lives in its own file and is registered here.
 	root.AddCommand(subcommands()...)
 	return root

@@ -10,7 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/prometheus/exporter-toolkit/web"
 )
@@ -82,6 +85,36 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintln(w, "ready")
 }
 
+// webSecurity reads what an exporter-toolkit web config turns on (the file
+// was validated by New): TLS, and how many basic-auth users.
+func webSecurity(path string) (tlsOn bool, users int) {
+	if path == "" {
+		return false, 0
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false, 0
+	}
+	var c struct {
+		TLS struct {
+			CertFile string `yaml:"cert_file"`
+			Cert     string `yaml:"cert"`
+		} `yaml:"tls_server_config"`
+		Users map[string]string `yaml:"basic_auth_users"`
+	}
+	if yaml.Unmarshal(b, &c) != nil {
+		return false, 0
+	}
+	return c.TLS.CertFile != "" || c.TLS.Cert != "", len(c.Users)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
 // Run serves until ctx ends, then shuts down gracefully (in-flight requests
 // get 5 s).
 func (s *Server) Run(ctx context.Context) error {
@@ -90,7 +123,16 @@ func (s *Server) Run(ctx context.Context) error {
 		cfg := s.webCfg
 		errc <- web.Serve(s.ln, s.srv, &web.FlagConfig{WebConfigFile: &cfg}, s.log)
 	}()
-	s.log.Info("http server listening", "addr", s.Addr(), "tls_auth_config", s.webCfg != "")
+	tlsOn, users := webSecurity(s.webCfg)
+	attrs := []any{"addr", s.Addr(), "tls", onOff(tlsOn), "basic_auth", onOff(users > 0)}
+	if s.webCfg != "" {
+		attrs = append(attrs, "web_config_file", s.webCfg)
+	}
+	s.log.Info("http server listening", attrs...)
+	if !tlsOn || users == 0 {
+		s.log.Info("every path (/metrics, /webhooks/…, probes) is served without TLS or without basic auth; set web_config_file (--web.config.file, PAGERLENS_WEB_CONFIG_FILE) to add them",
+			"tls", onOff(tlsOn), "basic_auth", onOff(users > 0))
+	}
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {

@@ -162,43 +162,59 @@ func TestSecuredHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := kafkatest.New(t, kafkatest.Options{Topics: []string{"events"}})
-	proc := e2eutil.Start(t, "pagerlens", nil, "serve", "--brokers", b.Addr(), "--topics", "events", "--db", filepath.Join(dir, "p.duckdb"),
-		"--listen", "127.0.0.1:0", "--web.config.file", web)
-	addr := proc.HTTPAddr()
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.Pool, MinVersion: tls.VersionTLS12}}}
-	get := func(scheme, path string, auth bool) int {
-		req, _ := http.NewRequest(http.MethodGet, scheme+"://"+addr+path, nil)
-		if auth {
-			req.SetBasicAuth(user, pass)
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return 0
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	tests := []struct {
-		scheme, path string
-		auth         bool
-		want         int
+	// The web config by flag, and by the environment variable README's
+	// naming rule gives (issue 24: only PAGERLENS_WEB.CONFIG.FILE, which no
+	// shell can set, was read; PAGERLENS_WEB_CONFIG_FILE left TLS off).
+	for _, how := range []struct {
+		name string
+		env  []string
+		args []string
 	}{
-		{"https", "/metrics", true, 200},
-		{"https", "/healthz", true, 200},
-		{"https", "/metrics", false, 401},
-		{"https", "/healthz", false, 401},
-		{"http", "/metrics", true, 400}, // plain HTTP to a TLS port
-	}
-	for _, tt := range tests {
-		var got int
-		// /metrics may answer 503 until the first analytics snapshot.
-		e2eutil.WaitFor(t, fmt.Sprintf("%s %s auth=%v → %d", tt.scheme, tt.path, tt.auth, tt.want), 30*time.Second, func() bool {
-			got = get(tt.scheme, tt.path, tt.auth)
-			return got == tt.want
+		{"flag", nil, []string{"--web.config.file", web}},
+		{"env", []string{"PAGERLENS_WEB_CONFIG_FILE=" + web}, nil},
+	} {
+		t.Run(how.name, func(t *testing.T) {
+			args := append([]string{"serve", "--brokers", b.Addr(), "--topics", "events", "--group", "g-" + how.name,
+				"--db", filepath.Join(dir, how.name+".duckdb"), "--listen", "127.0.0.1:0"}, how.args...)
+			proc := e2eutil.Start(t, "pagerlens", how.env, args...)
+			addr := proc.HTTPAddr()
+			proc.WaitLog(`http server listening.*tls=on basic_auth=on`, 10*time.Second)
+			hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.Pool, MinVersion: tls.VersionTLS12}}}
+			get := func(scheme, path string, auth bool) int {
+				req, _ := http.NewRequest(http.MethodGet, scheme+"://"+addr+path, nil)
+				if auth {
+					req.SetBasicAuth(user, pass)
+				}
+				resp, err := hc.Do(req)
+				if err != nil {
+					return 0
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			tests := []struct {
+				scheme, path string
+				auth         bool
+				want         int
+			}{
+				{"https", "/metrics", true, 200},
+				{"https", "/healthz", true, 200},
+				{"https", "/metrics", false, 401},
+				{"https", "/healthz", false, 401},
+				{"http", "/metrics", true, 400}, // plain HTTP to a TLS port
+			}
+			for _, tt := range tests {
+				var got int
+				// /metrics may answer 503 until the first analytics snapshot.
+				e2eutil.WaitFor(t, fmt.Sprintf("%s %s auth=%v → %d", tt.scheme, tt.path, tt.auth, tt.want), 30*time.Second, func() bool {
+					got = get(tt.scheme, tt.path, tt.auth)
+					return got == tt.want
+				})
+			}
+			if code, _ := proc.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
+				t.Errorf("SIGTERM: exit %d", code)
+			}
 		})
-	}
-	if code, _ := proc.Signal(syscall.SIGTERM, 10*time.Second); code != 0 {
-		t.Errorf("SIGTERM: exit %d", code)
 	}
 }
 
