@@ -11,11 +11,13 @@ import (
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/ingest/decode"
+	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/store"
 )
 
 func newIngestCmd() *cobra.Command {
 	var (
+		configFile    string
 		db, format    string
 		batchSize     int
 		memoryLimit   string
@@ -29,7 +31,12 @@ func newIngestCmd() *cobra.Command {
 		Long: `ingest reads each FILE (JSON Lines, one message a line, or one JSON document)
 in --format and writes it to --db. Events already stored are skipped, so
 ingesting a file twice stores each event once. Bad lines are dead-lettered
-with their reason (table dead_letters) and counted; ingest goes on.`,
+with their reason (table dead_letters) and counted; ingest goes on.
+
+--config reads the same YAML file as serve: its mappings (team, service and
+severity renames per format), limits, db and store memory settings apply here
+as they do to live events, so a backfilled event and a live one look alike.
+Flags win over the file.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if err := applyEnv(cmd); err != nil {
@@ -38,16 +45,41 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 			if _, err := decode.New(format, decode.DefaultOptions()); err != nil {
 				return usageErrorf("--format: %v", err)
 			}
+			cfg := config.Default()
+			if changed(cmd, "config") {
+				var err error
+				if cfg, err = config.Load(configFile); err != nil {
+					return exitError{code: 2, err: err}
+				}
+			}
+			if changed(cmd, "db") || cfg.DB == "" {
+				cfg.DB = db
+			}
+			if changed(cmd, "memory-limit") {
+				cfg.Store.MemoryLimit = memoryLimit
+			}
+			if changed(cmd, "go-memory-limit") {
+				cfg.Store.GoMemoryLimit = goMemoryLimit
+			}
+			if err := cfg.Validate(configFile); err != nil {
+				return err
+			}
+			lim := event.DefaultLimits()
+			applyLimits(&lim, cfg.Limits)
+			dec := decodeOptions(lim, cfg.Mappings)
+			if _, err := decode.New(format, dec); err != nil {
+				return exitError{code: 2, err: fmt.Errorf("ingest: mappings in %s: %w", configFile, err)}
+			}
 			if deferDerived != "auto" && deferDerived != "always" && deferDerived != "never" {
 				return usageErrorf("--defer-derived: %q, want auto, always or never", deferDerived)
 			}
 			// Same bound as serve: a backfill holds DuckDB's buffer pool
 			// plus batches of up to --batch-size decoded events in flight.
-			if err := applyGoMemoryLimit("ingest", goMemoryLimit); err != nil {
+			if err := applyGoMemoryLimit("ingest", cfg.Store.GoMemoryLimit); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := openStore(ctx, db, store.Options{MemoryLimit: memoryLimit})
+			st, err := openStore(ctx, cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
 			if err != nil {
 				return err
 			}
@@ -63,7 +95,7 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 					return err
 				}
 			}
-			total, err := ingestFiles(ctx, st, files, format, batchSize, quiet)
+			total, err := ingestFiles(ctx, st, files, format, batchSize, quiet, dec)
 			if finish != nil && ctx.Err() == nil {
 				// Also after a failed file: the events committed before it
 				// get their derived rows now rather than at the next open.
@@ -80,6 +112,7 @@ with their reason (table dead_letters) and counted; ingest goes on.`,
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&configFile, "config", "", "YAML config file, as for serve (mappings, limits, db, store)")
 	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
 	f.StringVar(&format, "format", decode.Canonical, "format of the files' messages")
 	f.IntVar(&batchSize, "batch-size", 50000, "events per transaction")
@@ -109,12 +142,12 @@ func deferDerivedTables(ctx context.Context, st *store.Store, mode string) (func
 	return st.DeferDerived(ctx)
 }
 
-func ingestFiles(ctx context.Context, st *store.Store, files []string, format string, batchSize int, quiet bool) (ingest.FileStats, error) {
+func ingestFiles(ctx context.Context, st *store.Store, files []string, format string, batchSize int, quiet bool, dec decode.Options) (ingest.FileStats, error) {
 	var total ingest.FileStats
 	for _, f := range files {
 		s, err := ingest.IngestFile(ctx, f, st, ingest.FileConfig{
 			Format: format, BatchSize: batchSize, Progress: !quiet,
-			Decode: decodeOptions(event.DefaultLimits(), decode.Mappings{}),
+			Decode: dec,
 		})
 		total.Messages += s.Messages
 		total.Stored += s.Stored

@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/pagerlens/pagerlens/internal/config"
 )
 
 func main() {
@@ -20,12 +23,25 @@ func main() {
 	if err != nil {
 		// One line, saying what and where: commands wrap their errors with context.
 		fmt.Fprintf(os.Stderr, "pagerlens: %v\n", err)
-		var ee exitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.code)
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// Exit codes: 0 success; 1 a failure while running (a broker, the store,
+// the network); 2 the command line or the configuration is wrong (a flag,
+// a PAGERLENS_* variable, a config file), whatever part found it.
+func exitCode(err error) int {
+	var ee exitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case config.IsError(err):
+		return 2
+	case strings.HasPrefix(err.Error(), "unknown command "), strings.HasPrefix(err.Error(), "accepts "),
+		strings.HasPrefix(err.Error(), "requires at least "), strings.HasPrefix(err.Error(), "unknown flag"):
+		return 2 // cobra's usage errors
+	}
+	return 1
 }
 
 // exitError carries a specific exit code out of a command.

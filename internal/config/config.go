@@ -4,12 +4,11 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
+	"reflect"
+	"sort"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -49,6 +48,9 @@ type Config struct {
 	// each with a cron schedule, what, window, format, dir, file name
 	// pattern and retention. Checked when serve starts.
 	Exports []export.Job `yaml:"exports"`
+
+	// lines are the file's key lines, for Validate's problems.
+	lines keyLines
 }
 
 // Prometheus configures the /metrics exporter.
@@ -189,19 +191,38 @@ func Default() Config {
 	}
 }
 
-// Load reads path over the defaults. Unknown keys are errors.
+// Load reads path over the defaults. Every problem of the file is reported
+// at once (*Error): unknown keys with their line and the closest valid key,
+// values of the wrong type, and values that Validate refuses.
 func Load(path string) (Config, error) {
 	cfg := Default()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, fmt.Errorf("config %s: %w", path, err)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return cfg, &Error{File: path, Problems: []Problem{{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}}
 	}
-	warnIfExposed(path, cfg)
+	cfg.lines = keyLines{}
+	cfg.lines.index(&doc, "")
+	problems := unknownKeys(&doc, reflect.TypeOf(cfg), "")
+	if len(doc.Content) > 0 {
+		if err := doc.Decode(&cfg); err != nil {
+			problems = append(problems, typeProblems(err, cfg.lines)...)
+		}
+	}
+	if len(problems) == 0 {
+		warnIfExposed(path, cfg)
+	}
+	for _, p := range cfg.Problems() {
+		p.Line = cfg.lines.line(p.Key)
+		problems = append(problems, p)
+	}
+	if len(problems) > 0 {
+		sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
+		return cfg, &Error{File: path, Problems: problems}
+	}
 	return cfg, nil
 }
 
@@ -212,7 +233,9 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration such as 250ms or 5s", n.Line, n.Value)
+		// A TypeError lets the decoder go on and report the file's other
+		// problems with this one.
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration such as 250ms or 5s", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil
