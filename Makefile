@@ -11,7 +11,7 @@ export CGO_ENABLED = 1
 TAGS ?= duckdb_arrow
 export GOFLAGS := $(strip $(GOFLAGS) -tags=$(TAGS))
 
-.PHONY: all build test lint bench demo fuzz clean
+.PHONY: all build test lint licenses bench demo fuzz clean
 
 all: build
 
@@ -31,6 +31,13 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	GOFLAGS= $(GO) vet ./store
+
+## licenses: check the licence of every Go module the binary links (allowed:
+## Apache-2.0, MIT, BSD-2/3-Clause, ISC, MPL-2.0, or reviewed per module in
+## internal/licenses) and rewrite docs/licenses.md; `make test` fails when a
+## licence is unknown or not allowed, or when docs/licenses.md is stale.
+licenses:
+	$(GO) test -count=1 -run '^TestThirdPartyLicenses$$' ./internal/licenses -update
 
 ## bench: every stage's go test benchmark, then `pagerlens bench`: one table,
 ## each figure next to its limit measured in the same run, targets met or

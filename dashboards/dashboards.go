@@ -143,9 +143,18 @@ func variables(o Options) []cog.Builder[dashboard.VariableModel] {
 		windows += w
 	}
 	return []cog.Builder[dashboard.VariableModel]{
+		// Default: the data source WriteProvisioning declares. Grafana
+		// matches the current value by uid, then by name; where neither
+		// exists (dashboards pushed to a Grafana with its own Prometheus)
+		// it takes the first Prometheus data source, as with no default.
 		dashboard.NewDatasourceVariableBuilder(varDatasource).
 			Label("Data source").
-			Type("prometheus"),
+			Type("prometheus").
+			Current(dashboard.VariableOption{
+				Selected: ptr(true),
+				Text:     dashboard.StringOrArrayOfString{String: ptr(DatasourceName)},
+				Value:    dashboard.StringOrArrayOfString{String: ptr(DatasourceUID)},
+			}),
 		labelQuery(varTeam, mn.LabelTeam, mn.IncidentsTotal),
 		labelQuery(varService, mn.LabelService, p.sel(mn.IncidentsTotal, []string{mn.LabelTeam})),
 		labelQuery(varSeverity, mn.LabelSeverity, p.sel(mn.IncidentsTotal, []string{mn.LabelTeam, mn.LabelService})),

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	mn "github.com/pagerlens/pagerlens/internal/metricnames"
+	"github.com/pagerlens/pagerlens/internal/thresholds"
 )
 
 // Thresholds from SRE guidance (Google SRE book, "Being On-Call"): at most
@@ -325,8 +326,8 @@ func oncallLoad(p promql, topN int) def {
 				},
 				{
 					kind: kindBarGauge, title: "Team load balance (Gini)", unit: unitCount, w: 8, h: 10, min: ptr(0.0), max: ptr(1.0), decimals: ptr(2.0),
-					thresholds:  []step{{0.3, "yellow"}, {0.5, "red"}},
-					description: "Gini coefficient of interruptions across the team's responders: 0 = evenly shared, 1 = one person takes every page. Colours are pagerlens's heuristic (yellow from 0.3, red from 0.5), not SRE guidance. Not additive across shards: shows the highest." + noteWindow,
+					thresholds:  []step{{thresholds.GiniUneven, "red"}},
+					description: fmt.Sprintf("Gini coefficient of interruptions across the team's responders: 0 = evenly shared; one person taking every page gives (n−1)/n, 0.75 in a team of four. Red from %.1f, where the fatigue report calls the load uneven: pagerlens's heuristic, not SRE guidance. Not additive across shards: shows the highest.", thresholds.GiniUneven) + noteWindow,
 					targets:     []target{{expr: p.highest(mn.TeamInterruptionsGini, fTeamWindow, mn.LabelTeam), legend: "{{team}}"}},
 				},
 			}},

@@ -13,9 +13,14 @@ import (
 // them ends in the same folder.
 const FolderUID = "pagerlens"
 
-// DatasourceUID is the uid of the Prometheus data source WriteProvisioning
-// declares.
-const DatasourceUID = "pagerlens-prometheus"
+// DatasourceUID and DatasourceName are the uid and name of the Prometheus
+// data source WriteProvisioning declares. The dashboards' datasource
+// variable defaults to it, so that a Grafana whose default Prometheus is
+// another one still opens them on pagerlens's.
+const (
+	DatasourceUID  = "pagerlens-prometheus"
+	DatasourceName = "pagerlens Prometheus"
+)
 
 // Paths written by WriteProvisioning, relative to its directory.
 const (
@@ -94,7 +99,7 @@ func datasourceYAML(url string) []byte {
 	b.WriteString("# Written by `pagerlens dashboards write`; regenerate rather than edit.\n")
 	b.WriteString("apiVersion: 1\n")
 	b.WriteString("datasources:\n")
-	b.WriteString("  - name: pagerlens Prometheus\n")
+	fmt.Fprintf(&b, "  - name: %s\n", DatasourceName)
 	fmt.Fprintf(&b, "    uid: %s\n", q(DatasourceUID))
 	b.WriteString("    type: prometheus\n")
 	b.WriteString("    access: proxy\n")

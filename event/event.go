@@ -16,7 +16,7 @@ const SpecVersion = "1.0"
 // Type is the CloudEvents type of an event, always "<kind>.<action>".
 type Type string
 
-// The canonical event types (architecture.md, "The canonical event").
+// The canonical event types (docs/sources.md, "The canonical event").
 const (
 	AlertTriggered    Type = "alert.triggered"
 	AlertAcknowledged Type = "alert.acknowledged"

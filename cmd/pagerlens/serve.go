@@ -46,10 +46,24 @@ func newServeCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Consume Kafka topics into the store and serve /metrics, /healthz and /readyz",
+		Short: "Consume Kafka topics and/or receive webhooks into the store; serve /metrics, /healthz, /readyz",
 		Long: `serve consumes the configured Kafka topics with a consumer group, writes each
 batch to the DuckDB file in one transaction (skipping events already stored),
-commits the offsets only after that, and serves HTTP on --listen.
+commits the offsets only after that, and serves HTTP on --listen: /metrics,
+/healthz, /readyz and POST /webhooks/<source> for the sources listed under
+webhooks: in --config (PagerDuty, Alertmanager, Grafana, Opsgenie, OnCall,
+incident.io, canonical; docs/webhooks.md).
+
+Without Kafka: list webhook sources in --config and give no brokers, e.g.
+
+  webhooks:
+    alertmanager: {bearer_token_file: /etc/pagerlens/am.token}
+
+In direct mode (webhooks.mode, the default) each request is decoded and written
+to the store before it is answered. With brokers as well, both run.
+
+--web.config.file (web_config_file) is an exporter-toolkit web config: TLS and
+basic auth for every path, the webhooks included.
 
 Settings come from flags, else PAGERLENS_<FLAG> environment variables
 (PAGERLENS_BROKERS, PAGERLENS_DB, ...), else --config (YAML), else defaults.
@@ -134,7 +148,7 @@ grafana, opsgenie, oncall, incidentio, auto).`,
 	f.StringSliceVar(&topics, "topics", nil, "topics to consume: name or name:format, comma-separated")
 	f.StringVar(&group, "group", "pagerlens", "Kafka consumer group (one per replica for HA; shared to shard)")
 	f.StringVar(&listen, "listen", ":9464", "HTTP listen address")
-	f.StringVar(&webConfig, "web.config.file", "", "exporter-toolkit web config file (TLS, basic auth)")
+	f.StringVar(&webConfig, "web.config.file", "", "exporter-toolkit web config file: TLS and basic auth for every path (/metrics, /healthz, /readyz, /webhooks/...)")
 	f.BoolVar(&waitForBrokers, "wait-for-brokers", true, "at start, wait for the brokers instead of failing")
 	f.IntVar(&batchSize, "batch-size", 5000, "messages per batch at most")
 	f.IntVar(&batchMax, "batch-max", 0, "messages per batch at most under a backlog (0: 10 × --batch-size, at most 50,000; never below --batch-size)")
@@ -173,8 +187,13 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	log := slog.Default()
 	// Webhooks in direct mode need no Kafka: then no consumer runs.
 	webhooks := len(cfg.Webhooks.Enabled()) > 0
-	if len(cfg.Kafka.Brokers) == 0 && (!webhooks || cfg.Webhooks.Kafka()) {
-		return usageErrorf("serve: no Kafka brokers: set --brokers, PAGERLENS_BROKERS or kafka.brokers in --config")
+	if len(cfg.Kafka.Brokers) == 0 && !webhooks {
+		return usageErrorf("serve: no Kafka brokers and no webhooks: set --brokers (PAGERLENS_BROKERS, kafka.brokers in --config) to consume Kafka, " +
+			"or list sources under webhooks: in --config to receive webhooks without Kafka (docs/webhooks.md)")
+	}
+	if len(cfg.Kafka.Brokers) == 0 && cfg.Webhooks.Kafka() {
+		return usageErrorf("serve: webhooks.mode kafka needs Kafka brokers: set --brokers (PAGERLENS_BROKERS, kafka.brokers in --config), " +
+			"or webhooks.mode: direct to write webhooks to the store without Kafka")
 	}
 	if err := cfg.Webhooks.Validate(); err != nil {
 		return exitError{code: 2, err: err}

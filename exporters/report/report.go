@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/internal/thresholds"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -371,10 +372,9 @@ func findings(t *Team, s Settings) []string {
 	return out
 }
 
-// unevenGini is where the report calls a team's load uneven: 0.4 is where a
-// team of four reads as "two people take most pages" (0, 1, 4, 5 interruptions give
-// 0.45).
-const unevenGini = 0.4
+// unevenGini is where the report calls a team's load uneven; the
+// dashboards colour the team from the same value.
+const unevenGini = thresholds.GiniUneven
 
 // pct formats a 0–1 share as a whole percentage.
 func pct(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }

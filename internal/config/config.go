@@ -28,7 +28,7 @@ type Config struct {
 	DB     string `yaml:"db"`
 	Listen string `yaml:"listen"`
 	// WebConfigFile is an exporter-toolkit web config (TLS, basic auth) for
-	// the HTTP server.
+	// the HTTP server: every path, /metrics and /webhooks/* alike.
 	WebConfigFile string `yaml:"web_config_file"`
 	Store         Store  `yaml:"store"`
 	Kafka         Kafka  `yaml:"kafka"`
