@@ -396,7 +396,8 @@ func monday(t time.Time) time.Time {
 }
 
 // findings words what a lead should look at first in a team, in a fixed
-// order: on-call share over the flag, shifts over the limit, uneven load.
+// order: on-call share over the flag, twelve-hour blocks over the limit,
+// high fatigue, uneven load.
 func findings(t *Team, s Settings) []string {
 	out := []string{}
 	for _, r := range t.Responders {
