@@ -42,3 +42,32 @@ func TestDocsCarryTheSQL(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsCarryTheOnCallSQL: docs/metrics.md prints the on-call query with
+// named parameters ($now, $lo) and an example roster, so it cannot equal the
+// code's text as a whole; the parts without parameters (engaged time,
+// interruptions in and outside shifts, on-call time, shifts over the limit,
+// the figures and the fatigue score) must be there verbatim, tabs printed as
+// two spaces.
+func TestDocsCarryTheOnCallSQL(t *testing.T) {
+	b, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	q, _ := onCallQuery(DefaultConfig(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)))
+	for _, part := range []struct{ from, to string }{
+		{"apart AS (", "-- Shifts: per responder"},
+		{"-- Interruptions per period", "-- The zone a responder row reports"},
+		{"parts AS (", "ORDER BY t.window_idx, t.team, t.responder"},
+	} {
+		i := strings.Index(q, part.from)
+		j := strings.Index(q, part.to)
+		if i < 0 || j < i {
+			t.Fatalf("the on-call query has no %q … %q", part.from, part.to)
+		}
+		if want := strings.ReplaceAll(q[i:j+len(part.to)], "\t", "  "); !strings.Contains(doc, want) {
+			t.Errorf("docs/metrics.md does not carry the on-call query from %q to %q; copy it from the code", part.from, part.to)
+		}
+	}
+}

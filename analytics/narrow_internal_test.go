@@ -78,30 +78,16 @@ func ocSourcesAgree(t *testing.T, s *store.Store, cfg Config) {
 		t.Fatal(err)
 	}
 	defer res.Close()
-	var fromEvents []ResponderLoad
-	for res.Next() {
-		var r ResponderLoad
-		var per12h any
-		if err := res.Scan(&r.Window, &r.Team, &r.Responder, &r.Timezone, &r.TimezoneSource,
-			&r.Interruptions.Business, &r.Interruptions.OffHours, &r.Interruptions.Sleep,
-			&r.NightsInterrupted, &r.IncidentsAcknowledged, &r.EngagedSeconds, &r.OnCallSeconds,
-			&per12h, &r.ShiftsOverLimit, &r.OnCallShare, &r.FatigueScore); err != nil {
-			t.Fatal(err)
-		}
-		fromEvents = append(fromEvents, r)
+	fromEvents, err := scanResponderLoads(res, cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(fromEvents) != len(fromTable) {
 		t.Fatalf("Now %s: %d rows from events, %d from the derived tables", cfg.Now, len(fromEvents), len(fromTable))
 	}
 	for i := range fromEvents {
 		a, b := fromEvents[i], fromTable[i]
-		if a.Window != b.Window || a.Team != b.Team || a.Responder != b.Responder ||
-			a.OnCallSeconds != b.OnCallSeconds || a.ShiftsOverLimit != b.ShiftsOverLimit ||
-			a.OnCallShare != b.OnCallShare || a.FatigueScore != b.FatigueScore ||
-			a.Timezone != b.Timezone || a.TimezoneSource != b.TimezoneSource ||
-			a.NightsInterrupted != b.NightsInterrupted || a.IncidentsAcknowledged != b.IncidentsAcknowledged ||
-			a.EngagedSeconds != b.EngagedSeconds ||
-			!reflect.DeepEqual(a.Interruptions, b.Interruptions) {
+		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("Now %s: row %d: from events %+v, from the derived tables %+v", cfg.Now, i, a, b)
 		}
 	}

@@ -31,8 +31,11 @@ import (
 //   - shifts over limit: 12-hour blocks of on-call time, counted from the
 //     start of each merged shift, with more than cfg.ShiftIncidentLimit
 //     distinct incidents paged.
-//   - fatigue: weighted interruptions per week on call; with no on-call time
-//     known, per week of the window.
+//   - engaged: ack → resolve of each acknowledged incident, one responder's
+//     overlapping engagements merged.
+//   - fatigue: weighted interruptions inside shifts per week on call, plus
+//     those outside every shift per week of the window, never per less than
+//     a week (FatigueScore).
 
 func init() {
 	registerSection("oncall", computeOnCall)
@@ -67,12 +70,18 @@ type ResponderLoad struct {
 	Timezone       string `json:"timezone"`
 	TimezoneSource string `json:"timezone_source"`
 
-	Interruptions         Interruptions `json:"interruptions"`
-	InterruptionsTotal    int64         `json:"interruptions_total"`
-	NightsInterrupted     int64         `json:"nights_interrupted"`
-	IncidentsAcknowledged int64         `json:"incidents_acknowledged"`
-	EngagedSeconds        float64       `json:"engaged_seconds"`
-	OnCallSeconds         float64       `json:"oncall_seconds"`
+	Interruptions      Interruptions `json:"interruptions"`
+	InterruptionsTotal int64         `json:"interruptions_total"`
+	// InterruptionsOutsideShifts are those of Interruptions that fell in
+	// none of the responder's shifts (escalations, a schedule that sends no
+	// shift events, no shift data at all): the fatigue score rates them per
+	// week of the window instead of per week on call.
+	InterruptionsOutsideShifts Interruptions `json:"interruptions_outside_shifts"`
+	NightsInterrupted          int64         `json:"nights_interrupted"`
+	IncidentsAcknowledged      int64         `json:"incidents_acknowledged"`
+	// EngagedSeconds is wall-clock time: overlapping engagements merged.
+	EngagedSeconds float64 `json:"engaged_seconds"`
+	OnCallSeconds  float64 `json:"oncall_seconds"`
 	// InterruptionsPer12h is nil (null) with no on-call time.
 	InterruptionsPer12h *float64 `json:"interruptions_per_12h"`
 	ShiftsOverLimit     int64    `json:"shifts_over_limit"`
@@ -87,14 +96,18 @@ type TeamLoad struct {
 	Window string `json:"window"`
 	Team   string `json:"team"`
 	// Interruptions is the total; InterruptionsByPeriod splits it.
-	Interruptions         int64         `json:"interruptions"`
-	InterruptionsByPeriod Interruptions `json:"interruptions_by_period"`
-	Responders            int64         `json:"responders"`
-	NightsInterrupted     int64         `json:"nights_interrupted"`
-	IncidentsAcknowledged int64         `json:"incidents_acknowledged"`
-	EngagedSeconds        float64       `json:"engaged_seconds"`
-	OnCallSeconds         float64       `json:"oncall_seconds"`
-	ShiftsOverLimit       int64         `json:"shifts_over_limit"`
+	Interruptions              int64         `json:"interruptions"`
+	InterruptionsByPeriod      Interruptions `json:"interruptions_by_period"`
+	InterruptionsOutsideShifts Interruptions `json:"interruptions_outside_shifts"`
+	Responders                 int64         `json:"responders"`
+	// NightsInterrupted is summed over responders: responder-nights.
+	NightsInterrupted     int64 `json:"nights_interrupted"`
+	IncidentsAcknowledged int64 `json:"incidents_acknowledged"`
+	// EngagedSeconds is summed over responders (each merged on its own):
+	// responder-time, which can exceed the window.
+	EngagedSeconds  float64 `json:"engaged_seconds"`
+	OnCallSeconds   float64 `json:"oncall_seconds"`
+	ShiftsOverLimit int64   `json:"shifts_over_limit"`
 	// FatigueScore applies the responder formula to the team's sums.
 	FatigueScore float64 `json:"fatigue_score"`
 	// Gini of interruptions across the team's responders in the window
@@ -135,11 +148,18 @@ func ResponderLoads(ctx context.Context, db *sql.DB, cfg Config) ([]ResponderLoa
 		return nil, fmt.Errorf("on-call load: %w", err)
 	}
 	defer rows.Close()
+	return scanResponderLoads(rows, cfg)
+}
+
+// scanResponderLoads reads the rows of onCallQueryFrom.
+func scanResponderLoads(rows *sql.Rows, cfg Config) ([]ResponderLoad, error) {
+	out := []ResponderLoad{}
 	for rows.Next() {
 		var r ResponderLoad
 		var per12h sql.NullFloat64
 		if err := rows.Scan(&r.Window, &r.Team, &r.Responder, &r.Timezone, &r.TimezoneSource,
 			&r.Interruptions.Business, &r.Interruptions.OffHours, &r.Interruptions.Sleep,
+			&r.InterruptionsOutsideShifts.Business, &r.InterruptionsOutsideShifts.OffHours, &r.InterruptionsOutsideShifts.Sleep,
 			&r.NightsInterrupted, &r.IncidentsAcknowledged, &r.EngagedSeconds, &r.OnCallSeconds,
 			&per12h, &r.ShiftsOverLimit, &r.OnCallShare, &r.FatigueScore); err != nil {
 			return nil, fmt.Errorf("on-call load: scan: %w", err)
@@ -181,6 +201,7 @@ func TeamLoads(cfg Config, rs []ResponderLoad) []TeamLoad {
 		t := &out[i]
 		t.Responders++
 		t.InterruptionsByPeriod.Add(r.Interruptions)
+		t.InterruptionsOutsideShifts.Add(r.InterruptionsOutsideShifts)
 		t.NightsInterrupted += r.NightsInterrupted
 		t.IncidentsAcknowledged += r.IncidentsAcknowledged
 		t.EngagedSeconds += r.EngagedSeconds
@@ -194,25 +215,74 @@ func TeamLoads(cfg Config, rs []ResponderLoad) []TeamLoad {
 		t.Interruptions = t.InterruptionsByPeriod.Total()
 		t.Gini = Gini(loads[k])
 		t.MaxOverMedian = MaxOverMedian(loads[k])
-		t.FatigueScore = FatigueScore(cfg.FatigueWeights, t.InterruptionsByPeriod, t.OnCallSeconds, windowLen[t.Window])
+		t.FatigueScore = FatigueScore(cfg.FatigueWeights, t.InterruptionsByPeriod, t.InterruptionsOutsideShifts, t.OnCallSeconds, windowLen[t.Window])
 	}
 	return out
 }
 
-// FatigueScore is the SQL's formula (oncall_sql.go) for sums in Go:
-// weighted interruptions per week on call, else per week of the window. It
-// serves every place that scores a group of responders (a team here, a
-// folded "other" series in the exporter), so the formula stays in one place.
-func FatigueScore(w FatigueWeights, i Interruptions, oncallSeconds float64, window time.Duration) float64 {
-	weighted := w.Business*float64(i.Business) + w.OffHours*float64(i.OffHours) + w.Sleep*float64(i.Sleep)
-	base := oncallSeconds
-	if base <= 0 {
-		base = window.Seconds()
+// FatigueScore is the pager fatigue score, the SQL's formula (oncall_sql.go)
+// for sums in Go. It serves every place that scores a group of responders (a
+// team here, a folded "other" series in the exporter), so the formula stays
+// in one place. all holds every interruption, outside those of all that fell
+// outside every shift:
+//
+//	score = weighted(all − outside) ÷ max(on-call weeks, 1)
+//	      + weighted(outside) ÷ max(window weeks, 1)
+//
+// A week on call is the unit because a rotation is planned in weeks and
+// fatigue builds over days: a rate over a few hours extrapolates a busy
+// evening into a week (7 pages in a 12-hour shift read as 98 a week), which
+// ranked a lightly loaded responder above one paged every night. Pages
+// outside any shift happened while the responder was not on call, so they
+// are rated over the calendar, as every page is when no shift is known.
+// With whole weeks on call and every page inside a shift the score is
+// weighted interruptions per week on call, as it always was. FatigueLimit
+// says what is high.
+func FatigueScore(w FatigueWeights, all, outside Interruptions, oncallSeconds float64, window time.Duration) float64 {
+	in := Interruptions{all.Business - outside.Business, all.OffHours - outside.OffHours, all.Sleep - outside.Sleep}
+	return w.weigh(in)/atLeastAWeek(oncallSeconds) + w.weigh(outside)/atLeastAWeek(window.Seconds())
+}
+
+// weigh is the weighted sum of i.
+func (w FatigueWeights) weigh(i Interruptions) float64 {
+	return w.Business*float64(i.Business) + w.OffHours*float64(i.OffHours) + w.Sleep*float64(i.Sleep)
+}
+
+const weekSeconds = 7 * 24 * 3600
+
+// atLeastAWeek is seconds in weeks, never less than one.
+func atLeastAWeek(seconds float64) float64 { return max(seconds, weekSeconds) / weekSeconds }
+
+// FatigueLimit is the fatigue score of Google SRE's ceiling on on-call load
+// ("Site Reliability Engineering", ch. 11 "Being On-Call": an incident takes
+// about 6 hours of work, so at most 2 incidents per 12-hour shift) held for a
+// whole week on call: ShiftIncidentLimit interruptions in each of a week's
+// 14 twelve-hour blocks, weighted as business-hours ones. With the defaults
+// it is 2 × 14 × 1 = 28. Evening and night pages weigh more, so fewer of them
+// reach it: 7 sleep-hours interruptions in a week (one every night) score 28.
+func FatigueLimit(cfg Config) float64 {
+	return float64(cfg.ShiftIncidentLimit) * 14 * cfg.FatigueWeights.Business
+}
+
+// The levels FatigueLevel reads a score as.
+const (
+	FatigueLow      = "low"      // under half the limit
+	FatigueElevated = "elevated" // from half the limit
+	FatigueHigh     = "high"     // at or over the limit
+)
+
+// FatigueLevel reads score against limit (FatigueLimit): high at or over
+// it, elevated from half of it, else low; "" without a positive limit.
+func FatigueLevel(score, limit float64) string {
+	switch {
+	case limit <= 0:
+		return ""
+	case score >= limit:
+		return FatigueHigh
+	case score >= limit/2:
+		return FatigueElevated
 	}
-	if base <= 0 {
-		return 0
-	}
-	return weighted / (base / (7 * 24 * 3600))
+	return FatigueLow
 }
 
 // Gini is the Gini coefficient of xs, without the small-sample n/(n−1)

@@ -232,15 +232,6 @@ func onCallQueryFrom(cfg Config, src ocSource) (string, []any) {
 	from := a.add(lo)
 	w := cfg.FatigueWeights
 	q := "WITH " + win + roster + intr + fmt.Sprintf(`,
-ipart AS (
-	SELECT w.window_name, i.team, i.responder,
-		count(*) FILTER (WHERE i.bucket = 'business') AS business,
-		count(*) FILTER (WHERE i.bucket = 'off_hours') AS off_hours,
-		count(*) FILTER (WHERE i.bucket = 'sleep') AS sleep,
-		count(DISTINCT i.night) AS nights
-	FROM interruptions i JOIN win w ON i.time > w.win_start
-	GROUP BY ALL
-),
 -- Acknowledgements: per window, the incidents a responder acknowledged in it,
 -- each from their first ack in the window.
 ackw AS (
@@ -257,14 +248,49 @@ ackw AS (
 -- can follow an ack in a window.
 %[9]s,
 apart AS (
-	SELECT a.window_name, a.team, a.responder, count(*) AS acked,
-		sum(CASE WHEN c.resolved_at >= a.acked_at
-				AND (c.reopened_at IS NULL OR c.reopened_at <= c.resolved_at)
-			THEN epoch_ms(c.resolved_at) - epoch_ms(a.acked_at) ELSE 0 END) AS engaged_ms
-	FROM ackw a LEFT JOIN closes c USING (incident_id)
+	SELECT window_name, team, responder, count(*) AS acked FROM ackw GROUP BY ALL
+),
+-- Engaged time: a resolved incident engages the responder from their first
+-- ack in the window to its resolve. One responder's engagements that
+-- overlap (two incidents open at once) are merged, as shifts are below, so
+-- that engaged time is wall-clock time and never exceeds the window.
+eng AS (
+	SELECT a.window_name, a.team, a.responder, a.acked_at AS s, c.resolved_at AS e
+	FROM ackw a JOIN closes c USING (incident_id)
+	WHERE c.resolved_at >= a.acked_at AND (c.reopened_at IS NULL OR c.reopened_at <= c.resolved_at)
+),
+eng_prev AS (
+	SELECT *, max(e) OVER (PARTITION BY window_name, team, responder ORDER BY s, e
+		ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
+	FROM eng
+),
+epart AS (
+	SELECT window_name, team, responder, sum(epoch_ms(e) - epoch_ms(s)) AS engaged_ms
+	FROM (SELECT window_name, team, responder, min(s) AS s, max(e) AS e
+		FROM (SELECT *, sum(CASE WHEN prev_e IS NULL OR s > prev_e THEN 1 ELSE 0 END)
+			OVER (PARTITION BY window_name, team, responder ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS grp
+			FROM eng_prev)
+		GROUP BY window_name, team, responder, grp)
 	GROUP BY ALL
 ),
 %[7]s,
+-- Interruptions per period, and those outside every shift island of the
+-- responder in the team (islands are disjoint, so the join matches at most
+-- one): the fatigue score rates those per week of the window, not per week
+-- on call.
+ipart AS (
+	SELECT w.window_name, i.team, i.responder,
+		count(*) FILTER (WHERE i.bucket = 'business') AS business,
+		count(*) FILTER (WHERE i.bucket = 'off_hours') AS off_hours,
+		count(*) FILTER (WHERE i.bucket = 'sleep') AS sleep,
+		count(*) FILTER (WHERE i.bucket = 'business' AND s.s IS NULL) AS business_out,
+		count(*) FILTER (WHERE i.bucket = 'off_hours' AND s.s IS NULL) AS off_hours_out,
+		count(*) FILTER (WHERE i.bucket = 'sleep' AND s.s IS NULL) AS sleep_out,
+		count(DISTINCT i.night) AS nights
+	FROM interruptions i JOIN win w ON i.time > w.win_start
+	LEFT JOIN islands s ON s.team = i.team AND s.responder = i.responder AND i.time >= s.s AND i.time <= s.e
+	GROUP BY ALL
+),
 opart AS (
 	SELECT w.window_name, i.team, i.responder,
 		sum(epoch_ms(i.e) - epoch_ms(greatest(i.s, w.win_start))) AS oncall_ms
@@ -291,7 +317,7 @@ lpart AS (
 -- their team's, else UTC.
 %[10]s,
 parts AS (
-	SELECT * FROM ipart UNION ALL BY NAME SELECT * FROM apart
+	SELECT * FROM ipart UNION ALL BY NAME SELECT * FROM apart UNION ALL BY NAME SELECT * FROM epart
 	UNION ALL BY NAME SELECT * FROM opart UNION ALL BY NAME SELECT * FROM lpart
 ),
 totals AS (
@@ -299,6 +325,9 @@ totals AS (
 		coalesce(sum(p.business), 0) AS business,
 		coalesce(sum(p.off_hours), 0) AS off_hours,
 		coalesce(sum(p.sleep), 0) AS sleep,
+		coalesce(sum(p.business_out), 0) AS business_out,
+		coalesce(sum(p.off_hours_out), 0) AS off_hours_out,
+		coalesce(sum(p.sleep_out), 0) AS sleep_out,
 		coalesce(sum(p.nights), 0) AS nights,
 		coalesce(sum(p.acked), 0) AS acked,
 		coalesce(sum(p.engaged_ms), 0) AS engaged_ms,
@@ -311,17 +340,20 @@ SELECT t.window_name, t.team, t.responder,
 	coalesce(lt.e_tz, rr.r_tz, rt.t_tz, 'UTC') AS tz,
 	CASE WHEN lt.e_tz IS NOT NULL THEN 'event' WHEN rr.r_tz IS NOT NULL THEN 'roster'
 		WHEN rt.t_tz IS NOT NULL THEN 'team' ELSE 'default_utc' END AS tz_source,
-	t.business, t.off_hours, t.sleep, t.nights, t.acked,
+	t.business, t.off_hours, t.sleep, t.business_out, t.off_hours_out, t.sleep_out, t.nights, t.acked,
 	t.engaged_ms / 1000.0 AS engaged_seconds,
 	t.oncall_ms / 1000.0 AS oncall_seconds,
 	CASE WHEN t.oncall_ms > 0
 		THEN (t.business + t.off_hours + t.sleep) / (t.oncall_ms / 43200000.0) END AS per_12h,
 	t.over_limit,
 	t.oncall_ms / CAST(t.win_ms AS DOUBLE) AS oncall_share,
-	-- weighted interruptions per week on call; with no on-call time known,
-	-- per week of the window
-	(%[4]v * t.business + %[5]v * t.off_hours + %[6]v * t.sleep)
-		/ (CASE WHEN t.oncall_ms > 0 THEN t.oncall_ms ELSE t.win_ms END / 604800000.0) AS fatigue
+	-- fatigue (FatigueScore): weighted interruptions inside shifts per week on
+	-- call plus those outside every shift per week of the window, never per
+	-- less than a week
+	(%[4]v * (t.business - t.business_out) + %[5]v * (t.off_hours - t.off_hours_out) + %[6]v * (t.sleep - t.sleep_out))
+		/ (greatest(t.oncall_ms, 604800000) / 604800000.0)
+	+ (%[4]v * t.business_out + %[5]v * t.off_hours_out + %[6]v * t.sleep_out)
+		/ (greatest(t.win_ms, 604800000) / 604800000.0) AS fatigue
 FROM totals t
 LEFT JOIN lasttz lt ON lt.responder = t.responder
 LEFT JOIN rresp rr ON rr.responder = t.responder

@@ -648,8 +648,12 @@ func TestShiftOverLimit(t *testing.T) {
 //   - I1 was also acked by bob at 10:30 → bob: 1 incident, 1800 s.
 //   - I6: ana acked 02-20 (before the window), resolved 03-03 → not hers in
 //     this window.
+//   - I7: ana acks 03-03 10:30, resolved 11:30, and I8: acked 10:15,
+//     resolved 10:45, overlap I1 (10:00–11:00): one responder's overlapping
+//     engagements merge, 10:00–11:30 = 5400 s for the three (summed they
+//     would be 3600 + 3600 + 1800 = 9000 s).
 //
-// ana: 5 incidents, 4800 s.
+// ana: 7 incidents, 5400 + 1200 = 6600 s (summed: 10200 s).
 func TestOnCallEngaged(t *testing.T) {
 	s := ocStore(t)
 	ack := func(at, who, inc string) event.Event {
@@ -667,9 +671,11 @@ func TestOnCallEngaged(t *testing.T) {
 		ack("2026-03-06T10:00:00Z", "ana", "I4"),
 		ack("2026-03-07T10:00:00Z", "ana", "I5"), res(R, "2026-03-10T10:00:00Z", "I5"),
 		ack("2026-02-20T10:00:00Z", "ana", "I6"), res(R, "2026-03-03T10:00:00Z", "I6"),
+		ack("2026-03-03T10:30:00Z", "ana", "I7"), res(R, "2026-03-03T11:30:00Z", "I7"),
+		ack("2026-03-03T10:15:00Z", "ana", "I8"), res(R, "2026-03-03T10:45:00Z", "I8"),
 	)
 	loads := ocLoads(t, s, ocConfig(t, "2026-03-09T00:00:00Z", "7d"))
-	for who, want := range map[string][2]float64{"ana": {5, 4800}, "bob": {1, 1800}} {
+	for who, want := range map[string][2]float64{"ana": {7, 6600}, "bob": {1, 1800}} {
 		r := loads["7d/payments/"+who]
 		if float64(r.IncidentsAcknowledged) != want[0] || r.EngagedSeconds != want[1] {
 			t.Errorf("%s: acked %d engaged %v; want %v, %v", who, r.IncidentsAcknowledged, r.EngagedSeconds, want[0], want[1])
@@ -684,21 +690,44 @@ func TestOnCallEngaged(t *testing.T) {
 // ---- fatigue ----
 
 // TestOnCallFatigue: weights 1/2/4 (defaults). Pages (Berlin, CET):
-// Wed 2026-03-04 10:00 local (business), Wed 19:00 (off), Wed 23:00 (sleep)
-// → weighted 1 + 2 + 4 = 7.
+// Wed 2026-03-04 10:00 local = 09:00Z (business), 19:00 = 18:00Z (off),
+// 23:00 = 22:00Z (sleep) → weighted 1 + 2 + 4 = 7. The score rates pages
+// inside a shift per week on call and the others per week of the window,
+// never per less than a week (FatigueScore).
 func TestOnCallFatigue(t *testing.T) {
 	cases := []struct {
-		name   string
-		window string
-		shift  [2]string // start, end; "" = none
-		want   float64
+		name    string
+		now     string // "" = 2026-03-09T00:00:00Z
+		window  string
+		shift   [2]string // start, end; "" = none
+		outside Interruptions
+		want    float64
 	}{
-		// Shift 03-04 00:00Z + 3.5 days = 302400 s = 0.5 week → 7 ÷ 0.5 = 14.
-		{"half a week on call", "7d", [2]string{"2026-03-04T00:00:00Z", "2026-03-07T12:00:00Z"}, 14},
-		// No on-call time known: per week of the window: 7 ÷ 1 = 7 …
-		{"no shifts, 7d window", "7d", [2]string{}, 7},
-		// … and 7 ÷ 2 weeks = 3.5 over 14 days.
-		{"no shifts, 14d window", "14d", [2]string{}, 3.5},
+		// Whole weeks on call, every page inside: today's figure, per week
+		// on call. Shift 02-22 → 03-08 = 14 days = 2 weeks: 7 ÷ 2 = 3.5
+		// (the old formula gave 7 ÷ (1209600 / 604800) = 3.5 too).
+		{"two whole weeks on call", "", "30d", [2]string{"2026-02-22T00:00:00Z", "2026-03-08T00:00:00Z"}, Interruptions{}, 3.5},
+		// Shift 03-04 00:00Z + 3.5 days = 0.5 week, all three pages in it:
+		// 7 ÷ max(0.5, 1) = 7 (the old formula: 7 ÷ 0.5 = 14).
+		{"half a week on call counts as one", "", "7d", [2]string{"2026-03-04T00:00:00Z", "2026-03-07T12:00:00Z"}, Interruptions{}, 7},
+		// Shift 03-04 12:00Z → 20:00Z (8 h) holds only the 18:00Z page:
+		// inside 2 ÷ max(8/168, 1) = 2; outside (business 1, sleep 1)
+		// 1 + 4 = 5 ÷ 2 weeks of the 14d window = 2.5 → 4.5 (the old
+		// formula: 7 ÷ (8/168) = 147).
+		{"pages outside a short shift", "", "14d", [2]string{"2026-03-04T12:00:00Z", "2026-03-04T20:00:00Z"}, Interruptions{Business: 1, Sleep: 1}, 4.5},
+		// A whole week on call, 02-25 12:00Z → 03-04 12:00Z, holds the
+		// 09:00Z page: 1 ÷ 1 = 1; the 18:00Z and 22:00Z pages are after
+		// it: 2 + 4 = 6 ÷ 2 weeks (14d) = 3 → 4 (the old formula: 7 ÷ 1).
+		{"a whole week on call, pages after it", "", "14d", [2]string{"2026-02-25T12:00:00Z", "2026-03-04T12:00:00Z"}, Interruptions{OffHours: 1, Sleep: 1}, 4},
+		// No on-call time known: every page is outside, per week of the
+		// window: 7 ÷ 1 = 7 …
+		{"no shifts, 7d window", "", "7d", [2]string{}, Interruptions{1, 1, 1}, 7},
+		// … and 7 ÷ 2 weeks = 3.5 over 14 days …
+		{"no shifts, 14d window", "", "14d", [2]string{}, Interruptions{1, 1, 1}, 3.5},
+		// … but a window shorter than a week is not stretched to one: 1d
+		// ending 03-05 00:00Z holds the three pages: 7 ÷ max(1/7, 1) = 7
+		// (the old formula: 7 ÷ (1/7) = 49).
+		{"no shifts, 1d window", "2026-03-05T00:00:00Z", "1d", [2]string{}, Interruptions{1, 1, 1}, 7},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -712,11 +741,150 @@ func TestOnCallFatigue(t *testing.T) {
 				evs = append(evs, ocShift(t, event.ShiftStarted, c.shift[0], "ana", "p"), ocShift(t, event.ShiftEnded, c.shift[1], "ana", "p"))
 			}
 			ocWrite(t, s, evs...)
-			r := ocLoads(t, s, ocConfig(t, "2026-03-09T00:00:00Z", c.window))[c.window+"/payments/ana"]
-			if r.Interruptions != (Interruptions{1, 1, 1}) || !ocNear(r.FatigueScore, c.want) {
-				t.Errorf("%+v fatigue %v; want 1/1/1, %v", r.Interruptions, r.FatigueScore, c.want)
+			now := c.now
+			if now == "" {
+				now = "2026-03-09T00:00:00Z"
+			}
+			cfg := ocConfig(t, now, c.window)
+			r := ocLoads(t, s, cfg)[c.window+"/payments/ana"]
+			if r.Interruptions != (Interruptions{1, 1, 1}) || r.InterruptionsOutsideShifts != c.outside || !ocNear(r.FatigueScore, c.want) {
+				t.Errorf("%+v outside %+v fatigue %v; want 1/1/1, %+v, %v", r.Interruptions, r.InterruptionsOutsideShifts, r.FatigueScore, c.outside, c.want)
+			}
+			// The Go formula (teams, folded series) gives the SQL's figure.
+			if g := FatigueScore(cfg.FatigueWeights, r.Interruptions, r.InterruptionsOutsideShifts, r.OnCallSeconds, cfg.Windows[0].Duration); !ocNear(g, r.FatigueScore) {
+				t.Errorf("FatigueScore in Go %v, in SQL %v", g, r.FatigueScore)
 			}
 		})
+	}
+}
+
+// TestFatigueRanksBurden: issue 24's orderings, on a team "checkout" in the
+// 30d window ending Mon 2026-03-09T00:00Z (from Sat 02-07 00:00Z). All
+// pages are UTC and each is its own incident; default hours (business
+// 08–18 Mon–Fri, sleep 22–08) and weights 1/2/4.
+//
+//   - dana, lightly loaded, 12 h on call: shift Mon 02-16 08:00Z → 20:00Z
+//     (43200 s). Inside it: Mon 09:00 and 11:00 (business), 19:00 (off).
+//     Outside any shift: Tue 02-17 10:00 (business), Wed 02-18 23:00
+//     (sleep), Sat 02-21 12:00 (off), Sun 02-22 03:00 (sleep, night of the
+//     21st). 7 interruptions: business 3, off 2, sleep 2; 2 nights.
+//     Inside: 1 + 1 + 2 = 4 ÷ max(43200/604800, 1) = 4. Outside:
+//     1 + 2 + 4 + 4 = 11 ÷ (30/7 weeks) = 77/30. Score 4 + 77/30 = 197/30 = 6.567:
+//     low (under 14). Her busy shift shows where it belongs: its first
+//     12-hour block had 3 incidents > 2 → 1 block over the limit. The old
+//     formula: 15 ÷ (43200/604800) = 210.
+//   - amir, paged every day and night of a week on call: shift Mon 02-23
+//     09:00Z → Mon 03-02 09:00Z (604800 s). Each day 02-23 … 03-01 a page
+//     at 20:00 (off) and 23:00 (sleep; 7 nights), and on the five weekdays
+//     one at 10:00 (business). 19 interruptions: business 5, off 7, sleep 7,
+//     all inside. 5 + 14 + 28 = 47 ÷ 1 = 47: high (28 and more). A whole
+//     week on call keeps the old figure: 47 ÷ 1.
+//   - emeka, a busy weekend on 5% on call: shift Sat 02-28 00:00Z → Sun
+//     03-01 12:00Z (129600 s = 36 h; 129600/2592000 = 5% of the window).
+//     Sat 10:00, 15:00 (off), 23:00 (sleep), Sun 02:00, 04:00 (sleep), 09:00
+//     (off): off 3, sleep 3, 1 night; 6 + 12 = 18 ÷ max(3/14, 1) = 18:
+//     elevated (14 to 28). The old formula: 18 ÷ (3/14) = 84.
+//
+// Old ranking: dana 210 > emeka 84 > amir 47; now amir 47 > emeka 18 >
+// dana 6.567. Team checkout, by FatigueScore on the sums: all business 8,
+// off 12, sleep 12; outside business 1, off 1, sleep 2; on call 777600 s =
+// 9/7 weeks. Inside: 7 + 22 + 40 = 69 ÷ 9/7 = 161/3; outside 11 ÷ 30/7 =
+// 77/30 → 1610/30 + 77/30 = 1687/30 = 56.233.
+func TestFatigueRanksBurden(t *testing.T) {
+	s := ocStore(t)
+	page := func(at, who, inc string) event.Event {
+		e := ocPage(t, at, who, "UTC", inc)
+		e.Data.Team = "checkout"
+		return e
+	}
+	shift := func(typ event.Type, at, who string) event.Event {
+		e := ocShift(t, typ, at, who, "primary")
+		e.Data.Team = "checkout"
+		return e
+	}
+	evs := []event.Event{
+		shift(event.ShiftStarted, "2026-02-16T08:00:00Z", "dana"), shift(event.ShiftEnded, "2026-02-16T20:00:00Z", "dana"),
+		page("2026-02-16T09:00:00Z", "dana", "D1"), page("2026-02-16T11:00:00Z", "dana", "D2"), page("2026-02-16T19:00:00Z", "dana", "D3"),
+		page("2026-02-17T10:00:00Z", "dana", "D4"), page("2026-02-18T23:00:00Z", "dana", "D5"),
+		page("2026-02-21T12:00:00Z", "dana", "D6"), page("2026-02-22T03:00:00Z", "dana", "D7"),
+
+		shift(event.ShiftStarted, "2026-02-23T09:00:00Z", "amir"), shift(event.ShiftEnded, "2026-03-02T09:00:00Z", "amir"),
+
+		shift(event.ShiftStarted, "2026-02-28T00:00:00Z", "emeka"), shift(event.ShiftEnded, "2026-03-01T12:00:00Z", "emeka"),
+		page("2026-02-28T10:00:00Z", "emeka", "E1"), page("2026-02-28T15:00:00Z", "emeka", "E2"), page("2026-02-28T23:00:00Z", "emeka", "E3"),
+		page("2026-03-01T02:00:00Z", "emeka", "E4"), page("2026-03-01T04:00:00Z", "emeka", "E5"), page("2026-03-01T09:00:00Z", "emeka", "E6"),
+	}
+	for d := 0; d < 7; d++ {
+		day := time.Date(2026, 2, 23+d, 0, 0, 0, 0, time.UTC)
+		at := func(h int) string { return day.Add(time.Duration(h) * time.Hour).Format(time.RFC3339) }
+		evs = append(evs, page(at(20), "amir", fmt.Sprintf("A%d-off", d)), page(at(23), "amir", fmt.Sprintf("A%d-sleep", d)))
+		if d < 5 {
+			evs = append(evs, page(at(10), "amir", fmt.Sprintf("A%d-bus", d)))
+		}
+	}
+	ocWrite(t, s, evs...)
+	cfg := ocConfig(t, "2026-03-09T00:00:00Z", "30d")
+	snap := &Snapshot{}
+	if err := computeOnCall(context.Background(), s.DB(), cfg, snap); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]ResponderLoad{}
+	for _, r := range snap.Responders {
+		got[r.Responder] = r
+	}
+	limit := FatigueLimit(cfg)
+	if limit != 28 {
+		t.Fatalf("FatigueLimit = %v, want 2 × 14 × 1 = 28", limit)
+	}
+	for _, w := range []struct {
+		who            string
+		all, outside   Interruptions
+		nights, blocks int64
+		score          float64
+		level          string
+	}{
+		{"dana", Interruptions{3, 2, 2}, Interruptions{1, 1, 2}, 2, 1, 197.0 / 30, FatigueLow},
+		{"amir", Interruptions{5, 7, 7}, Interruptions{}, 7, 0, 47, FatigueHigh},
+		{"emeka", Interruptions{0, 3, 3}, Interruptions{}, 1, 1, 18, FatigueElevated},
+	} {
+		r := got[w.who]
+		if r.Interruptions != w.all || r.InterruptionsOutsideShifts != w.outside || r.NightsInterrupted != w.nights ||
+			r.ShiftsOverLimit != w.blocks || !ocNear(r.FatigueScore, w.score) || FatigueLevel(r.FatigueScore, limit) != w.level {
+			t.Errorf("%s: %+v outside %+v nights %d blocks %d score %v (%s); want %+v, %+v, %d, %d, %v (%s)",
+				w.who, r.Interruptions, r.InterruptionsOutsideShifts, r.NightsInterrupted, r.ShiftsOverLimit, r.FatigueScore,
+				FatigueLevel(r.FatigueScore, limit), w.all, w.outside, w.nights, w.blocks, w.score, w.level)
+		}
+	}
+	// The issue's two orderings.
+	if a, d := got["amir"].FatigueScore, got["dana"].FatigueScore; a <= d {
+		t.Errorf("amir %v not above dana %v", a, d)
+	}
+	if a, e := got["amir"].FatigueScore, got["emeka"].FatigueScore; a <= e {
+		t.Errorf("amir %v not above emeka %v", a, e)
+	}
+	if len(snap.Teams) != 1 || !ocNear(snap.Teams[0].FatigueScore, 1687.0/30) ||
+		snap.Teams[0].InterruptionsOutsideShifts != (Interruptions{1, 1, 2}) {
+		t.Errorf("team %+v; want fatigue 1687/30 = 56.233, outside 1/1/2", snap.Teams)
+	}
+}
+
+// TestFatigueLevel: the scale around FatigueLimit (28 with the defaults).
+func TestFatigueLevel(t *testing.T) {
+	for _, c := range []struct {
+		score, limit float64
+		want         string
+	}{
+		{0, 28, FatigueLow}, {13.99, 28, FatigueLow}, {14, 28, FatigueElevated}, {27.9, 28, FatigueElevated},
+		{28, 28, FatigueHigh}, {200, 28, FatigueHigh}, {5, 0, ""},
+	} {
+		if got := FatigueLevel(c.score, c.limit); got != c.want {
+			t.Errorf("FatigueLevel(%v, %v) = %q, want %q", c.score, c.limit, got, c.want)
+		}
+	}
+	cfg := DefaultConfig(time.Now())
+	cfg.ShiftIncidentLimit, cfg.FatigueWeights.Business = 3, 0.5
+	if got := FatigueLimit(cfg); got != 21 { // 3 × 14 × 0.5
+		t.Errorf("FatigueLimit with limit 3, business weight 0.5 = %v, want 21", got)
 	}
 }
 
@@ -777,9 +945,11 @@ func TestOnCallTeam(t *testing.T) {
 	if tl.Interruptions != 4 || tl.Responders != 4 || tl.OnCallSeconds != 3*86400 || !ocNear(tl.Gini, 0.75) || tl.MaxOverMedian != nil {
 		t.Errorf("team %+v; want 4 interruptions, 4 responders, 259200 s, gini 0.75, max/median nil", tl)
 	}
-	// Team fatigue: 4 business ÷ (259200 / 604800 weeks) = 9.333…
-	if !ocNear(tl.FatigueScore, 4/(259200.0/604800)) {
-		t.Errorf("team fatigue %v, want %v", tl.FatigueScore, 4/(259200.0/604800))
+	// Team fatigue: ana has no shift, so her 4 business interruptions are
+	// outside every shift and rated per week of the 7d window: 4 ÷ 1 = 4
+	// (not per the others' 3 days on call: 4 ÷ (259200 / 604800) = 9.33).
+	if !ocNear(tl.FatigueScore, 4) {
+		t.Errorf("team fatigue %v, want 4", tl.FatigueScore)
 	}
 }
 

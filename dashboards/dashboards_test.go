@@ -441,6 +441,7 @@ func TestThresholds(t *testing.T) {
 		{UIDOncall, "Share of window on call", 0.25},
 		{UIDOncall, "Interruptions per 12 h on call", 2},
 		{UIDOncall, "Shifts over the SRE limit", 1},
+		{UIDOncall, "Pager fatigue score", 14}, // yellow at half the limit, red at 28
 		{UIDCommand, "Longest silence between status updates", 1800},
 		{UIDCommand, "Time with nobody on call", 1},
 	}

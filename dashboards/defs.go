@@ -14,6 +14,11 @@ const (
 	sreMaxOncallShare       = 0.25
 	sreMaxIncidentsPerShift = 2
 	shiftSeconds            = 12 * 3600
+	// fatigueLimit is analytics.FatigueLimit with the default weights: the
+	// SRE limit held for the 14 twelve-hour blocks of a week, each at the
+	// business-hours weight 1. Half of it is where the report reads
+	// "elevated" (docs/metrics.md, "The fatigue score: scale and why").
+	fatigueLimit = sreMaxIncidentsPerShift * 14
 )
 
 // Notes appended to descriptions, so that every panel says how its figure
@@ -284,8 +289,9 @@ func oncallLoad(p promql, topN int) def {
 					targets:     []target{{expr: p.total(mn.Interruptions, fTeamWindow, mn.LabelResponder, mn.LabelPeriod)}},
 				},
 				{
-					kind: kindBarGauge, title: "Pager fatigue score", unit: unitCount, w: 8, h: 10,
-					description: fmt.Sprintf("pagerlens's heuristic: (business + 2 × off-hours + 4 × sleep interruptions) per week on call, weights configurable; the %d highest.", topN) + noteWindow,
+					kind: kindBarGauge, title: "Pager fatigue score", unit: unitCount, w: 8, h: 10, decimals: ptr(1.0),
+					thresholds:  []step{{fatigueLimit / 2, "yellow"}, {fatigueLimit, "red"}},
+					description: fmt.Sprintf("pagerlens's heuristic: business + 2 × off-hours + 4 × sleep interruptions (weights configurable), those in shifts per week on call and the rest per week of the window, never per less than a week. Red from %d: the Google SRE limit of 2 incidents per 12-hour shift held for a week of daytime pages (7 sleep-hours pages score the same); yellow from half of it. The %d highest.", fatigueLimit, topN) + noteWindow,
 					targets:     []target{{expr: topResp(p.highest(mn.PagerFatigueScore, fTeamWindow, byResp...)), legend: respLegend}},
 				},
 				{
@@ -303,7 +309,7 @@ func oncallLoad(p promql, topN int) def {
 			{title: "Time on call", panels: []panel{
 				{
 					kind: kindTable, title: "On-call and engaged time", w: 24, h: 10, sortBy: "Share of window on call",
-					description: "Per responder: time on call (from shift start/end), time engaged (ack → resolve of the incidents they acknowledged, summed), the share of the window on call (red above 25%, the Google SRE limit), incidents acknowledged, and shifts over the SRE limit of 2 incidents per 12-hour shift." + noteWindow,
+					description: "Per responder: time on call (from shift start/end), time engaged (ack → resolve of the incidents they acknowledged, overlapping engagements merged), the share of the window on call (red above 25%, the Google SRE limit), incidents acknowledged, and 12-hour blocks of on-call time over the SRE limit of 2 incidents per 12-hour shift." + noteWindow,
 					columns: []column{
 						{title: "On call", unit: unitSeconds, expr: p.total(mn.OncallSeconds, fTeamWindow, byRespW...)},
 						{title: "Engaged", unit: unitSeconds, expr: p.total(mn.EngagedSeconds, fTeamWindow, byRespW...)},
@@ -321,7 +327,7 @@ func oncallLoad(p promql, topN int) def {
 				{
 					kind: kindBarGauge, title: "Shifts over the SRE limit", unit: unitCount, w: 8, h: 10,
 					thresholds:  []step{{1, "red"}},
-					description: fmt.Sprintf("On-call shifts with more than 2 incidents per 12 hours (the Google SRE limit); red from one; the %d highest.", topN) + noteWindow,
+					description: fmt.Sprintf("12-hour blocks of on-call time (counted from each shift start) with more than 2 incidents (the Google SRE limit per 12-hour shift); red from one; the %d highest.", topN) + noteWindow,
 					targets:     []target{{expr: topResp(p.total(mn.ShiftsOverLimit, fTeamWindow, byResp...)), legend: respLegend}},
 				},
 				{

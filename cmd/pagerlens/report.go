@@ -27,9 +27,11 @@ func newReportFatigueCmd() *cobra.Command {
 		Use:   "fatigue --db FILE --format html|md|json --out FILE",
 		Short: "Write the pager-fatigue report: load per team and responder, when pages land, the trend, the noisiest alerts",
 		Long: `fatigue opens the DuckDB file read-only and writes the pager-fatigue report
-(docs/reports.md) for one window ending at --now: per team and responder the
-interruptions by period, nights interrupted, fatigue score, on-call share,
-engaged time, shifts over the limit and the team's load balance; a local
+(docs/reports.md) for one window ending at --now: a summary line per team and
+the totals; per team and responder the interruptions by period, nights
+interrupted, fatigue score and level (high from 28, the Google SRE limit held
+for a week), on-call share, engaged time, 12-hour blocks over the limit and
+the team's load balance; a local
 hour × weekday heat map; the week-by-week trend; and the noisiest alerts with
 a recommendation each. html is one self-contained file (no network), md suits
 a chat post or a ticket, json carries the same data. --out - writes to stdout.`,

@@ -107,7 +107,9 @@ func OnCallLoadTable(s *analytics.Snapshot, w string) Table {
 	t := Table{Columns: concat(strCols("window", "team", "responder", "timezone", "timezone_source"),
 		cols("business", "off_hours", "sleep", "interruptions_total", "nights_interrupted", "incidents_acknowledged"),
 		[]Column{{"engaged_seconds", "DOUBLE"}, {"oncall_seconds", "DOUBLE"}, {"interruptions_per_12h", "DOUBLE"},
-			{"shifts_over_limit", "BIGINT"}, {"oncall_share", "DOUBLE"}, {"oncall_share_flagged", "BOOLEAN"}, {"fatigue_score", "DOUBLE"}})}
+			{"shifts_over_limit", "BIGINT"}, {"oncall_share", "DOUBLE"}, {"oncall_share_flagged", "BOOLEAN"}, {"fatigue_score", "DOUBLE"}},
+		// Added last, so that earlier exports keep their column positions.
+		cols("business_outside_shifts", "off_hours_outside_shifts", "sleep_outside_shifts"))}
 	for _, r := range s.Responders {
 		if r.Window != w {
 			continue
@@ -115,7 +117,8 @@ func OnCallLoadTable(s *analytics.Snapshot, w string) Table {
 		t.Rows = append(t.Rows, []any{r.Window, r.Team, r.Responder, r.Timezone, r.TimezoneSource,
 			r.Interruptions.Business, r.Interruptions.OffHours, r.Interruptions.Sleep, r.InterruptionsTotal,
 			r.NightsInterrupted, r.IncidentsAcknowledged, r.EngagedSeconds, r.OnCallSeconds, fptr(r.InterruptionsPer12h),
-			r.ShiftsOverLimit, r.OnCallShare, r.OnCallShareFlagged, r.FatigueScore})
+			r.ShiftsOverLimit, r.OnCallShare, r.OnCallShareFlagged, r.FatigueScore,
+			r.InterruptionsOutsideShifts.Business, r.InterruptionsOutsideShifts.OffHours, r.InterruptionsOutsideShifts.Sleep})
 	}
 	return t
 }

@@ -45,7 +45,11 @@ func histogram(samples ...float64) analytics.Histogram {
 // goldenSnapshot is small but touches every family and every label rule:
 // an empty team, service and severity ("unknown"), a Stat with no samples,
 // two rows that collide after normalization (merged), and folded
-// responders.
+// responders. A folded group's fatigue score is analytics.FatigueScore of
+// its sums: "other" in top-1 (ana + cy: business 1, off 1 outside shifts,
+// sleep 1; 1.5 weeks on call) = (1 + 4) ÷ 1.5 + 2 ÷ (30/7) = 3.8; "all"
+// (business 3, off 1 outside, sleep 1; 2 weeks) = (3 + 4) ÷ 2 + 7/15 =
+// 3.967.
 func goldenSnapshot() *analytics.Snapshot {
 	return &analytics.Snapshot{
 		Now:     time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC),
@@ -72,10 +76,15 @@ func goldenSnapshot() *analytics.Snapshot {
 		Responders: []analytics.ResponderLoad{
 			{Window: "30d", Team: "payments", Responder: "ana", Interruptions: analytics.Interruptions{Sleep: 1},
 				NightsInterrupted: 1, IncidentsAcknowledged: 1, EngagedSeconds: 3360, OnCallSeconds: 604800, FatigueScore: 4},
+			// Half a week on call each, every page inside: scored per week
+			// (never per less than one), 2 ÷ 1 and (1 + 2) ÷ 1.
 			{Window: "30d", Team: "payments", Responder: "bo", Interruptions: analytics.Interruptions{Business: 2},
-				OnCallSeconds: 302400, FatigueScore: 4},
+				OnCallSeconds: 302400, FatigueScore: 2},
+			// cy's off-hours page fell outside her shift: per week of the
+			// window, 2 ÷ (30/7); her business page 1 ÷ 1 → 1 + 7/15.
 			{Window: "30d", Team: "payments", Responder: "cy", Interruptions: analytics.Interruptions{Business: 1, OffHours: 1},
-				OnCallSeconds: 302400, ShiftsOverLimit: 1, FatigueScore: 6},
+				OnCallSeconds: 302400, ShiftsOverLimit: 1, FatigueScore: 1 + 7.0/15,
+				InterruptionsOutsideShifts: analytics.Interruptions{OffHours: 1}},
 		},
 		Teams: []analytics.TeamLoad{{Window: "30d", Team: "payments", Interruptions: 5, Gini: 0.2}},
 	}

@@ -21,7 +21,7 @@ type oncallArea struct{ d descs }
 type responderKey struct{ window, team, responder string }
 
 type responderRow struct {
-	interruptions            analytics.Interruptions
+	interruptions, outside   analytics.Interruptions
 	nights, acked, overLimit int64
 	engaged, oncall, fatigue float64
 	members                  int
@@ -35,6 +35,7 @@ func (a oncallArea) build(snap *analytics.Snapshot, opts Options, b *builder) {
 		team := orUnknown(r.Team)
 		row := rows.at(responderKey{r.Window, team, name(team, r.Responder)})
 		row.interruptions.Add(r.Interruptions)
+		row.outside.Add(r.InterruptionsOutsideShifts)
 		// Summed over a folded group, nights are responder-nights.
 		row.nights += r.NightsInterrupted
 		row.acked += r.IncidentsAcknowledged
@@ -53,7 +54,7 @@ func (a oncallArea) build(snap *analytics.Snapshot, opts Options, b *builder) {
 			if w, err := analytics.ParseWindow(k.window); err == nil {
 				window = w.Duration
 			}
-			r.fatigue = analytics.FatigueScore(opts.FatigueWeights, r.interruptions, r.oncall, window)
+			r.fatigue = analytics.FatigueScore(opts.FatigueWeights, r.interruptions, r.outside, r.oncall, window)
 		}
 		for _, p := range []struct {
 			period string

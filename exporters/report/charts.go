@@ -155,6 +155,9 @@ func trendPlot(weeks []Week) (*plot.Plot, error) {
 		off[i] = float64(w.Interruptions.OffHours)
 		slp[i] = float64(w.Interruptions.Sleep)
 		names[i] = w.Start[5:] // MM-DD: the year is in the report's header
+		if w.Partial {
+			names[i] += "*" // explained under the chart: not a drop in load
+		}
 		top = max(top, w.Total)
 	}
 	width := vg.Points(max(6, min(48, 560/float64(max(n, 1))*0.6)))

@@ -8,6 +8,7 @@ import (
 	htmltemplate "html/template"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -45,35 +46,44 @@ var mdSource string
 //go:embed templates/report.html.tmpl
 var htmlSource string
 
+//go:embed templates/notes.tmpl
+var notesSource string
+
 var weekdays = [7]string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 
 // funcs are shared by both templates; each returns plain text, which
 // html/template escapes in the HTML rendering.
 var funcs = map[string]any{
-	"team":     teamLabel,
-	"pct":      pct,
-	"dur":      func(sec float64) string { return hours(sec) },
-	"score":    func(f float64) string { return fmt.Sprintf("%.1f", f) },
-	"gini":     func(f float64) string { return fmt.Sprintf("%.2f", f) },
-	"ratio":    ratio,
-	"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"md":       mdCell,
-	"heatText": heatText,
-	"bar":      bar,
-	"maxWeek":  maxWeek,
-	"weekdays": func() [7]string { return weekdays },
-	"add":      func(a, b int) int { return a + b },
-	"rules":    func() []Rule { return Rules },
-	"dash":     dash,
+	"team":       teamLabel,
+	"pct":        pct,
+	"dur":        func(sec float64) string { return hours(sec) },
+	"score":      func(f float64) string { return fmt.Sprintf("%.1f", f) },
+	"fatigue":    fatigue,
+	"num":        func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+	"half":       func(f float64) float64 { return f / 2 },
+	"sleepEquiv": sleepEquiv,
+	"days":       days,
+	"anyPartial": anyPartial,
+	"gini":       func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"ratio":      ratio,
+	"date":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"md":         mdCell,
+	"heatText":   heatText,
+	"bar":        bar,
+	"maxWeek":    maxWeek,
+	"weekdays":   func() [7]string { return weekdays },
+	"add":        func(a, b int) int { return a + b },
+	"rules":      func() []Rule { return Rules },
+	"dash":       dash,
 }
 
 var (
-	mdTmpl   = texttemplate.Must(texttemplate.New("md").Funcs(funcs).Parse(mdSource))
-	htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Funcs(funcs).Funcs(htmltemplate.FuncMap{
+	mdTmpl   = texttemplate.Must(texttemplate.Must(texttemplate.New("md").Funcs(funcs).Parse(mdSource)).Parse(notesSource))
+	htmlTmpl = htmltemplate.Must(htmltemplate.Must(htmltemplate.New("html").Funcs(funcs).Funcs(htmltemplate.FuncMap{
 		"heatSVG":  heatmapSVG,
 		"trendSVG": trendSVG,
 		"heatCell": heatCellStyle,
-	}).Parse(htmlSource))
+	}).Parse(htmlSource)).Parse(notesSource))
 )
 
 // Write renders r in format f to w.
@@ -102,6 +112,41 @@ func (r *Report) Write(w io.Writer, f Format) error {
 		return err
 	}
 	return fmt.Errorf("report: unknown format %q", f)
+}
+
+// fatigue prints a score with its level: "77.2 (high)".
+func fatigue(score float64, level string) string {
+	if level == "" {
+		return fmt.Sprintf("%.1f", score)
+	}
+	return fmt.Sprintf("%.1f (%s)", score, level)
+}
+
+// sleepEquiv is how many sleep-hours interruptions in a week reach the
+// fatigue limit (7 with the defaults: one a night), "" when that is not a
+// whole number or there is no sleep weight.
+func sleepEquiv(s Settings) string {
+	if s.FatigueWeights.Sleep <= 0 {
+		return ""
+	}
+	n := s.FatigueLimit / s.FatigueWeights.Sleep
+	if n != math.Trunc(n) || n < 1 {
+		return ""
+	}
+	return strconv.FormatFloat(n, 'f', -1, 64)
+}
+
+// days prints the days of a week in the window: "2", "3.5".
+func days(d float64) string { return strconv.FormatFloat(d, 'f', -1, 64) }
+
+// anyPartial says whether the trend has a partial week to explain.
+func anyPartial(ws []Week) bool {
+	for _, w := range ws {
+		if w.Partial {
+			return true
+		}
+	}
+	return false
 }
 
 func teamLabel(t string) string {

@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pagerlens/pagerlens/analytics"
@@ -39,9 +41,12 @@ type Report struct {
 	From   time.Time `json:"from"` // Now − window: the window is (From, Now]
 	Window string    `json:"window"`
 	// TeamFilter is the --team the report was limited to, if any.
-	TeamFilter string   `json:"team_filter,omitempty"`
-	Settings   Settings `json:"settings"`
-	Teams      []Team   `json:"teams"`
+	TeamFilter string `json:"team_filter,omitempty"`
+	// Overview leads the report: one line per team and the totals, so
+	// that a reader sees which team needs attention before the details.
+	Overview Overview `json:"overview"`
+	Settings Settings `json:"settings"`
+	Teams    []Team   `json:"teams"`
 	// Dependencies names the services that depend on one person and the
 	// schedules with coverage gaps (command.go). It is report-wide rather
 	// than per team: a lead reading one team's part should still see it
@@ -52,7 +57,11 @@ type Report struct {
 // Settings are the thresholds the figures and the recommendations used, so
 // that a reader of the report can tell what "over the limit" meant.
 type Settings struct {
-	FatigueWeights        Weights `json:"fatigue_weights"`
+	FatigueWeights Weights `json:"fatigue_weights"`
+	// FatigueLimit is analytics.FatigueLimit: the score of Google SRE's
+	// limit held for a week. A score reads "high" from it and "elevated"
+	// from half of it (analytics.FatigueLevel).
+	FatigueLimit          float64 `json:"fatigue_limit"`
 	ShiftIncidentLimit    int     `json:"shift_incident_limit"`
 	OnCallShareFlag       float64 `json:"oncall_share_flag"`
 	TransientAfterSeconds float64 `json:"transient_after_seconds"`
@@ -81,36 +90,46 @@ type Team struct {
 	Noisiest   []Alert     `json:"noisiest_alerts"`
 }
 
-// TeamSummary is analytics.TeamLoad for the report's window.
+// TeamSummary is analytics.TeamLoad for the report's window. Being sums
+// over the team's responders, NightsInterrupted counts responder-nights
+// (two people woken the same night count 2) and EngagedSeconds is
+// responder-time (each responder's overlapping engagements merged, then
+// summed), which can exceed the window. ShiftsOverLimit counts 12-hour
+// blocks of on-call time, not whole shifts.
 type TeamSummary struct {
-	Interruptions         analytics.Interruptions `json:"interruptions"`
-	InterruptionsTotal    int64                   `json:"interruptions_total"`
-	Responders            int64                   `json:"responders"`
-	NightsInterrupted     int64                   `json:"nights_interrupted"`
-	IncidentsAcknowledged int64                   `json:"incidents_acknowledged"`
-	EngagedSeconds        float64                 `json:"engaged_seconds"`
-	OnCallSeconds         float64                 `json:"oncall_seconds"`
-	ShiftsOverLimit       int64                   `json:"shifts_over_limit"`
-	FatigueScore          float64                 `json:"fatigue_score"`
-	Gini                  float64                 `json:"gini"`
-	MaxOverMedian         *float64                `json:"max_over_median"`
+	Interruptions              analytics.Interruptions `json:"interruptions"`
+	InterruptionsTotal         int64                   `json:"interruptions_total"`
+	InterruptionsOutsideShifts analytics.Interruptions `json:"interruptions_outside_shifts"`
+	Responders                 int64                   `json:"responders"`
+	NightsInterrupted          int64                   `json:"nights_interrupted"`
+	IncidentsAcknowledged      int64                   `json:"incidents_acknowledged"`
+	EngagedSeconds             float64                 `json:"engaged_seconds"`
+	OnCallSeconds              float64                 `json:"oncall_seconds"`
+	ShiftsOverLimit            int64                   `json:"shifts_over_limit"`
+	FatigueScore               float64                 `json:"fatigue_score"`
+	FatigueLevel               string                  `json:"fatigue_level"`
+	Gini                       float64                 `json:"gini"`
+	MaxOverMedian              *float64                `json:"max_over_median"`
 }
 
 // Responder is one responder's row, from analytics.ResponderLoad.
 type Responder struct {
-	Responder             string                  `json:"responder"`
-	Timezone              string                  `json:"timezone"`
-	Interruptions         analytics.Interruptions `json:"interruptions"`
-	InterruptionsTotal    int64                   `json:"interruptions_total"`
-	NightsInterrupted     int64                   `json:"nights_interrupted"`
-	FatigueScore          float64                 `json:"fatigue_score"`
-	OnCallShare           float64                 `json:"oncall_share"`
-	OnCallShareFlagged    bool                    `json:"oncall_share_flagged"`
-	OnCallSeconds         float64                 `json:"oncall_seconds"`
-	EngagedSeconds        float64                 `json:"engaged_seconds"`
-	IncidentsAcknowledged int64                   `json:"incidents_acknowledged"`
-	ShiftsOverLimit       int64                   `json:"shifts_over_limit"`
-	InterruptionsPer12h   *float64                `json:"interruptions_per_12h"`
+	Responder          string                  `json:"responder"`
+	Timezone           string                  `json:"timezone"`
+	Interruptions      analytics.Interruptions `json:"interruptions"`
+	InterruptionsTotal int64                   `json:"interruptions_total"`
+	// InterruptionsOutsideShifts fell in none of the responder's shifts.
+	InterruptionsOutsideShifts analytics.Interruptions `json:"interruptions_outside_shifts"`
+	NightsInterrupted          int64                   `json:"nights_interrupted"`
+	FatigueScore               float64                 `json:"fatigue_score"`
+	FatigueLevel               string                  `json:"fatigue_level"`
+	OnCallShare                float64                 `json:"oncall_share"`
+	OnCallShareFlagged         bool                    `json:"oncall_share_flagged"`
+	OnCallSeconds              float64                 `json:"oncall_seconds"`
+	EngagedSeconds             float64                 `json:"engaged_seconds"`
+	IncidentsAcknowledged      int64                   `json:"incidents_acknowledged"`
+	ShiftsOverLimit            int64                   `json:"shifts_over_limit"`
+	InterruptionsPer12h        *float64                `json:"interruptions_per_12h"`
 }
 
 // Heatmap is a team's interruptions by local weekday and hour: Counts[d][h]
@@ -123,11 +142,17 @@ type Heatmap struct {
 
 // Week is one point of a team's week-by-week trend: the interruptions in
 // the local ISO week starting on Start (a Monday). Weeks without any are
-// included as zeros so the trend has no gaps.
+// included as zeros so the trend has no gaps. The window rarely starts and
+// ends on a Monday, so its first and last weeks are usually cut short:
+// Partial marks them, lest their smaller counts read as a drop in load.
 type Week struct {
 	Start         string                  `json:"start"` // 2006-01-02
 	Interruptions analytics.Interruptions `json:"interruptions"`
 	Total         int64                   `json:"total"`
+	// DaysInWindow is how much of the week (Monday 00:00 UTC + 7 days) lies
+	// in the window, in days (0..7); Partial is DaysInWindow < 7.
+	DaysInWindow float64 `json:"days_in_window"`
+	Partial      bool    `json:"partial"`
 }
 
 // Alert is one of a team's noisiest alerts with the figures behind its
@@ -184,6 +209,7 @@ func New(snap *analytics.Snapshot, hm *analytics.Heatmap, o Options) *Report {
 		TeamFilter: o.Team,
 		Settings: Settings{
 			FatigueWeights:        Weights{c.FatigueWeights.Business, c.FatigueWeights.OffHours, c.FatigueWeights.Sleep},
+			FatigueLimit:          analytics.FatigueLimit(c),
 			ShiftIncidentLimit:    c.ShiftIncidentLimit,
 			OnCallShareFlag:       c.OnCallShareFlag,
 			TransientAfterSeconds: c.TransientAfter.Seconds(),
@@ -216,10 +242,12 @@ func New(snap *analytics.Snapshot, hm *analytics.Heatmap, o Options) *Report {
 		}
 		get(tl.Team).Summary = TeamSummary{
 			Interruptions: tl.InterruptionsByPeriod, InterruptionsTotal: tl.Interruptions,
-			Responders: tl.Responders, NightsInterrupted: tl.NightsInterrupted,
+			InterruptionsOutsideShifts: tl.InterruptionsOutsideShifts,
+			Responders:                 tl.Responders, NightsInterrupted: tl.NightsInterrupted,
 			IncidentsAcknowledged: tl.IncidentsAcknowledged, EngagedSeconds: tl.EngagedSeconds,
 			OnCallSeconds: tl.OnCallSeconds, ShiftsOverLimit: tl.ShiftsOverLimit,
-			FatigueScore: tl.FatigueScore, Gini: tl.Gini, MaxOverMedian: tl.MaxOverMedian,
+			FatigueScore: tl.FatigueScore, FatigueLevel: analytics.FatigueLevel(tl.FatigueScore, r.Settings.FatigueLimit),
+			Gini: tl.Gini, MaxOverMedian: tl.MaxOverMedian,
 		}
 	}
 	for _, rl := range snap.Responders {
@@ -230,8 +258,10 @@ func New(snap *analytics.Snapshot, hm *analytics.Heatmap, o Options) *Report {
 		t.Responders = append(t.Responders, Responder{
 			Responder: rl.Responder, Timezone: rl.Timezone,
 			Interruptions: rl.Interruptions, InterruptionsTotal: rl.InterruptionsTotal,
-			NightsInterrupted: rl.NightsInterrupted, FatigueScore: rl.FatigueScore,
-			OnCallShare: rl.OnCallShare, OnCallShareFlagged: rl.OnCallShareFlagged,
+			InterruptionsOutsideShifts: rl.InterruptionsOutsideShifts,
+			NightsInterrupted:          rl.NightsInterrupted, FatigueScore: rl.FatigueScore,
+			FatigueLevel: analytics.FatigueLevel(rl.FatigueScore, r.Settings.FatigueLimit),
+			OnCallShare:  rl.OnCallShare, OnCallShareFlagged: rl.OnCallShareFlagged,
 			OnCallSeconds: rl.OnCallSeconds, EngagedSeconds: rl.EngagedSeconds,
 			IncidentsAcknowledged: rl.IncidentsAcknowledged, ShiftsOverLimit: rl.ShiftsOverLimit,
 			InterruptionsPer12h: rl.InterruptionsPer12h,
@@ -311,6 +341,7 @@ func New(snap *analytics.Snapshot, hm *analytics.Heatmap, o Options) *Report {
 		t.Findings = findings(t, r.Settings)
 		r.Teams = append(r.Teams, *t)
 	}
+	r.Overview = overview(r.Teams, c, o.Window)
 	return r
 }
 
@@ -335,9 +366,26 @@ func trend(from, now time.Time, byWeek map[string]analytics.Interruptions) []Wee
 	for d := first; !d.After(last); d = d.AddDate(0, 0, 7) {
 		k := d.Format(time.DateOnly)
 		v := byWeek[k]
-		out = append(out, Week{Start: k, Interruptions: v, Total: v.Total()})
+		// The part of [Monday, next Monday) inside (from, now], in days.
+		in := max(0, minTime(d.AddDate(0, 0, 7), now).Sub(maxTime(d, from)))
+		days := math.Round(in.Hours()/24*100) / 100
+		out = append(out, Week{Start: k, Interruptions: v, Total: v.Total(), DaysInWindow: days, Partial: days < 7})
 	}
 	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // monday is the UTC midnight of the Monday on or before t's UTC date.
@@ -349,7 +397,8 @@ func monday(t time.Time) time.Time {
 }
 
 // findings words what a lead should look at first in a team, in a fixed
-// order: on-call share over the flag, shifts over the limit, uneven load.
+// order: on-call share over the flag, twelve-hour blocks over the limit,
+// high fatigue, uneven load.
 func findings(t *Team, s Settings) []string {
 	out := []string{}
 	for _, r := range t.Responders {
@@ -359,8 +408,19 @@ func findings(t *Team, s Settings) []string {
 	}
 	for _, r := range t.Responders {
 		if r.ShiftsOverLimit > 0 {
-			out = append(out, fmt.Sprintf("%s had %d shift(s) with more than %d incidents in 12 hours.", r.Responder, r.ShiftsOverLimit, s.ShiftIncidentLimit))
+			out = append(out, fmt.Sprintf("%s had more than %d incidents in %s of on-call time (Google SRE's limit is %d per 12-hour shift).",
+				r.Responder, s.ShiftIncidentLimit, blocks(r.ShiftsOverLimit), s.ShiftIncidentLimit))
 		}
+	}
+	var high []string
+	for _, r := range t.Responders {
+		if r.FatigueLevel == analytics.FatigueHigh {
+			high = append(high, fmt.Sprintf("%s (%.1f)", r.Responder, r.FatigueScore))
+		}
+	}
+	if len(high) > 0 {
+		out = append(out, fmt.Sprintf("Fatigue is high (%s and more, Google SRE's limit held for a week) for %s.",
+			strconv.FormatFloat(s.FatigueLimit, 'f', -1, 64), strings.Join(high, ", ")))
 	}
 	if t.Summary.Gini >= unevenGini && t.Summary.Responders >= 2 {
 		msg := fmt.Sprintf("Load is uneven: Gini %.2f", t.Summary.Gini)
@@ -370,6 +430,15 @@ func findings(t *Team, s Settings) []string {
 		out = append(out, msg+".")
 	}
 	return out
+}
+
+// blocks words n twelve-hour blocks: a finding counts blocks, not shifts,
+// because a week-long shift has 14 of them.
+func blocks(n int64) string {
+	if n == 1 {
+		return "1 twelve-hour block"
+	}
+	return fmt.Sprintf("%d twelve-hour blocks", n)
 }
 
 // unevenGini is where the report calls a team's load uneven; the

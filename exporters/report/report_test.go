@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,9 +175,9 @@ func TestHTML(t *testing.T) {
 	if teams != len(r.Teams) {
 		t.Errorf("%d team sections, want %d", teams, len(r.Teams))
 	}
-	for _, s := range []string{"header", "contents", "summary", "responders", "heatmap", "trend", "noisiest", "dependencies", "rules"} {
+	for _, s := range []string{"header", "overview", "contents", "summary", "responders", "heatmap", "trend", "noisiest", "dependencies", "rules"} {
 		want := len(r.Teams)
-		if s == "header" || s == "contents" || s == "dependencies" || s == "rules" {
+		if s == "header" || s == "overview" || s == "contents" || s == "dependencies" || s == "rules" {
 			want = 1
 		}
 		if sections[s] != want {
@@ -254,6 +255,191 @@ func TestParseFormat(t *testing.T) {
 		got, err := report.ParseFormat(tc.in)
 		if (err != nil) != tc.err || got != tc.want {
 			t.Errorf("ParseFormat(%q) = %q, %v", tc.in, got, err)
+		}
+	}
+}
+
+// TestMarkdownCarriesHTMLTables: the Markdown report has every table of the
+// HTML one with the same columns (the HTML's heat-map table aside: Markdown
+// draws the heat map as text), so a chat post loses no figure the HTML has.
+func TestMarkdownCarriesHTMLTables(t *testing.T) {
+	r := build(t, testkit.SynthStore(t, fixedNow), "")
+	doc, err := html.Parse(bytes.NewReader(render(t, r, report.HTML)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var htmlHeads [][]string
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		// An empty list is a sentence in Markdown and a one-cell row in
+		// HTML (td colspan): only tables with rows are compared.
+		if n.Type == html.ElementNode && n.Data == "table" && !hasClass(n, "heat") && !hasAttr(n, "colspan") {
+			var head []string
+			var cells func(n *html.Node)
+			cells = func(n *html.Node) {
+				if n.Type == html.ElementNode && n.Data == "th" && n.Parent != nil && n.Parent.Parent != nil && n.Parent.Parent.Data == "thead" {
+					head = append(head, strings.TrimSpace(textOf(n)))
+				}
+				for c := n.FirstChild; c != nil; c = c.NextSibling {
+					cells(c)
+				}
+			}
+			cells(n)
+			htmlHeads = append(htmlHeads, head)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+
+	md := map[string]bool{}
+	lines := strings.Split(string(render(t, r, report.Markdown)), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "| ") && strings.HasPrefix(lines[i+1], "| ---") {
+			var head []string
+			for _, c := range strings.Split(strings.Trim(lines[i], "|"), "|") {
+				if c = strings.TrimSpace(c); c != "" { // the trend's bar column has no title
+					head = append(head, c)
+				}
+			}
+			md[strings.Join(head, " | ")] = true
+		}
+	}
+	if len(htmlHeads) < 8 {
+		t.Fatalf("only %d tables in the HTML", len(htmlHeads))
+	}
+	for _, h := range htmlHeads {
+		if k := strings.Join(h, " | "); !md[k] {
+			t.Errorf("the Markdown has no table with the HTML's columns %q", k)
+		}
+	}
+	// The rules legend is there with every rule.
+	for _, rule := range report.Rules {
+		if !strings.Contains(string(render(t, r, report.Markdown)), "| "+rule.ID+" | ") {
+			t.Errorf("the Markdown's rules table lacks %q", rule.ID)
+		}
+	}
+}
+
+// hasAttr says whether n or an element inside it has the attribute key.
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if hasAttr(c, key) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasClass(n *html.Node, class string) bool {
+	for _, a := range n.Attr {
+		if a.Key == "class" && slices.Contains(strings.Fields(a.Val), class) {
+			return true
+		}
+	}
+	return false
+}
+
+func textOf(n *html.Node) string {
+	if n.Type == html.TextNode {
+		return n.Data
+	}
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		b.WriteString(textOf(c))
+	}
+	return b.String()
+}
+
+// TestOverview: the cross-team summary repeats each team's summary, most
+// fatigued first, and its totals are the sums, scored by
+// analytics.FatigueScore as a team is.
+func TestOverview(t *testing.T) {
+	r := build(t, testkit.SynthStore(t, fixedNow), "")
+	o := r.Overview
+	if len(o.Teams) != len(r.Teams) || o.Total.Teams != len(r.Teams) {
+		t.Fatalf("overview %d lines, total over %d teams; want %d", len(o.Teams), o.Total.Teams, len(r.Teams))
+	}
+	byName := map[string]report.Team{}
+	for _, tm := range r.Teams {
+		byName[tm.Team] = tm
+	}
+	var all, outside analytics.Interruptions
+	var oncall float64
+	var nights, blocks, responders int64
+	for i, line := range o.Teams {
+		tm := byName[line.Team]
+		s := tm.Summary
+		if line.InterruptionsTotal != s.InterruptionsTotal || line.FatigueScore != s.FatigueScore || line.NightsInterrupted != s.NightsInterrupted ||
+			line.MostFatigued == nil || line.MostFatigued.Responder != tm.Responders[0].Responder {
+			t.Errorf("%s: line %+v, summary %+v", line.Team, line, s)
+		}
+		if i > 0 && o.Teams[i-1].FatigueScore < line.FatigueScore {
+			t.Errorf("overview not most fatigued first: %s %v before %s %v", o.Teams[i-1].Team, o.Teams[i-1].FatigueScore, line.Team, line.FatigueScore)
+		}
+		all.Add(s.Interruptions)
+		outside.Add(s.InterruptionsOutsideShifts)
+		oncall += s.OnCallSeconds
+		nights += s.NightsInterrupted
+		blocks += s.ShiftsOverLimit
+		responders += s.Responders
+	}
+	tot := o.Total
+	cfg := analytics.DefaultConfig(fixedNow)
+	w, _ := analytics.ParseWindow("30d")
+	if tot.Interruptions != all || tot.InterruptionsOutsideShifts != outside || tot.OnCallSeconds != oncall ||
+		tot.NightsInterrupted != nights || tot.ShiftsOverLimit != blocks || tot.Responders != responders ||
+		tot.FatigueScore != analytics.FatigueScore(cfg.FatigueWeights, all, outside, oncall, w.Duration) ||
+		tot.FatigueLevel != analytics.FatigueLevel(tot.FatigueScore, 28) {
+		t.Errorf("total %+v; want the sums of the teams", tot)
+	}
+}
+
+// TestTrendPartial: the 30d window ending Mon 2026-03-09 00:00Z starts on
+// Sat 02-07 00:00Z, so the trend's first week (Mon 02-02) has 2 of its 7
+// days in the window and is partial; the others, up to the week of 03-02
+// (ending exactly at now), are whole.
+func TestTrendPartial(t *testing.T) {
+	r := build(t, testkit.SynthStore(t, fixedNow), "")
+	for _, tm := range r.Teams {
+		for i, w := range tm.Trend {
+			want, partial := 7.0, false
+			if i == 0 {
+				want, partial = 2, true
+			}
+			if w.DaysInWindow != want || w.Partial != partial {
+				t.Errorf("%s week %s: %v days, partial %v; want %v, %v", tm.Team, w.Start, w.DaysInWindow, w.Partial, want, partial)
+			}
+		}
+		if tm.Trend[0].Start != "2026-02-02" || tm.Trend[len(tm.Trend)-1].Start != "2026-03-02" {
+			t.Errorf("%s: trend %s … %s", tm.Team, tm.Trend[0].Start, tm.Trend[len(tm.Trend)-1].Start)
+		}
+	}
+	// A window ending mid-week makes the last week partial too: 10d to
+	// Wed 03-11 12:00Z runs from Sun 03-01 12:00Z: week 02-23 has 0.5 day,
+	// 03-02 all 7, 03-09 2.5.
+	w, _ := analytics.ParseWindow("10d")
+	now := time.Date(2026, 3, 11, 12, 0, 0, 0, time.UTC)
+	r2, err := report.Build(context.Background(), testkit.SynthStore(t, now), report.Options{Config: analytics.DefaultConfig(now), Window: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range r2.Teams {
+		var got []float64
+		for _, wk := range tm.Trend {
+			got = append(got, wk.DaysInWindow)
+			if wk.Partial != (wk.DaysInWindow < 7) {
+				t.Errorf("%s week %s: partial %v with %v days", tm.Team, wk.Start, wk.Partial, wk.DaysInWindow)
+			}
+		}
+		if !slices.Equal(got, []float64{0.5, 7, 2.5}) {
+			t.Errorf("%s: days per week %v, want [0.5 7 2.5]", tm.Team, got)
 		}
 	}
 }

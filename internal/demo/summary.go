@@ -85,8 +85,13 @@ func WriteSummary(w io.Writer, snap *analytics.Snapshot, window string, info Inf
 		}
 	}
 	if top != nil {
-		fmt.Fprintf(w, "\nmost interrupted: %s (%s, %s): %d interruptions (%d in sleep hours, %d nights), fatigue score %.1f\n",
-			top.Responder, top.Team, top.Timezone, top.InterruptionsTotal, top.Interruptions.Sleep, top.NightsInterrupted, top.FatigueScore)
+		// The demo computes its snapshot with analytics.DefaultConfig
+		// (cmd/pagerlens/demo.go), so the default limit is the one to read
+		// the score against: 28, Google SRE's limit held for a week.
+		limit := analytics.FatigueLimit(analytics.DefaultConfig(snap.Now))
+		fmt.Fprintf(w, "\nmost interrupted: %s (%s, %s): %d interruptions (%d in sleep hours, %d nights), fatigue score %.1f (%s; %g = Google SRE's limit of 2 incidents per 12-hour shift, held for a week)\n",
+			top.Responder, top.Team, top.Timezone, top.InterruptionsTotal, top.Interruptions.Sleep, top.NightsInterrupted, top.FatigueScore,
+			analytics.FatigueLevel(top.FatigueScore, limit), limit)
 	}
 
 	fmt.Fprintf(w, `

@@ -200,10 +200,10 @@ var All = []Family{
 	{Interruptions, Gauge, ls(LabelTeam, LabelResponder, LabelPeriod, LabelWindow), "Interruptions (page notifications, repeats within 2 minutes merged) of a responder in the window, by period in the responder's timezone."},
 	{NightsInterrupted, Gauge, ls(responderLabels...), "Distinct local nights of the window with at least one sleep-hours interruption."},
 	{IncidentsAcknowledgedByResponder, Gauge, ls(responderLabels...), "Incidents of the window the responder acknowledged."},
-	{ShiftsOverLimit, Gauge, ls(responderLabels...), "On-call shifts of the window with more than 2 incidents per 12 hours (the Google SRE limit)."},
-	{EngagedSeconds, Gauge, ls(responderLabels...), "Time engaged: ack to resolve of the incidents the responder acknowledged in the window, summed."},
+	{ShiftsOverLimit, Gauge, ls(responderLabels...), "12-hour blocks of on-call time in the window, counted from each shift start, with more than 2 incidents (the Google SRE limit per 12-hour shift; configurable)."},
+	{EngagedSeconds, Gauge, ls(responderLabels...), "Time engaged: ack to resolve of the incidents the responder acknowledged in the window, overlapping engagements merged (a folded series sums its members)."},
 	{OncallSeconds, Gauge, ls(responderLabels...), "Time on call in the window, from shift start and end events."},
-	{PagerFatigueScore, Gauge, ls(responderLabels...), "Pager fatigue score: business + 2 x off-hours + 4 x sleep interruptions per week on call (weights configurable)."},
+	{PagerFatigueScore, Gauge, ls(responderLabels...), "Pager fatigue score: business + 2 x off-hours + 4 x sleep interruptions (weights configurable), those in shifts per week on call and the rest per week of the window, never per less than a week. 28 = the Google SRE limit of 2 incidents per 12 hours held for a week."},
 	{TeamInterruptionsGini, Gauge, ls(LabelTeam, LabelWindow), "Gini coefficient of interruptions across the team's responders: 0 even, 1 one person takes all."},
 
 	// Incident command practice.
