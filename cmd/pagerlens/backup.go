@@ -17,9 +17,9 @@ import (
 func newBackupCmd() *cobra.Command {
 	var db, out, restore string
 	cmd := &cobra.Command{
-		Use:   "backup --db FILE --out DIR | backup --restore DIR --db NEWFILE",
+		Use:   "backup --db FILE --dir DIR | backup --restore DIR --db NEWFILE",
 		Short: "Export the store to a directory (DuckDB EXPORT DATABASE), or restore one",
-		Long: `backup writes a consistent copy of the store to --out with DuckDB's
+		Long: `backup writes a consistent copy of the store to --dir with DuckDB's
 EXPORT DATABASE: the schema and every table as Parquet, read in one
 transaction. It opens the file read-only, so it needs the file not held by
 a running serve or ingest (DuckDB allows one process per file): back up a
@@ -33,7 +33,7 @@ stopped instance or an HA replica; see docs/operations.md.
 				return err
 			}
 			if (out == "") == (restore == "") {
-				return usageErrorf("backup: give exactly one of --out DIR (back up) or --restore DIR (restore)")
+				return usageErrorf("backup: give exactly one of --dir DIR (back up) or --restore DIR (restore)")
 			}
 			if restore != "" {
 				return restoreStore(cmd, restore, db)
@@ -43,7 +43,7 @@ stopped instance or an HA replica; see docs/operations.md.
 	}
 	f := cmd.Flags()
 	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
-	f.StringVar(&out, "out", "", "directory to export into (must not exist, or be empty)")
+	dirFlag(f, &out, "", "directory to export into (must not exist, or be empty)")
 	f.StringVar(&restore, "restore", "", "directory written by backup, to restore into a new --db file")
 	return cmd
 }

@@ -27,8 +27,8 @@ memory, soak (serve's RSS under a steady webhook and Kafka stream), analytics
 (Snapshot) and scrape, each figure next to its limit measured
 in the same run, and prints one table with the targets met or missed.
 
-The defaults finish in about ten minutes on a loaded 2-core machine. The
-issue's full sizes:
+The defaults finish in about fifteen minutes on a loaded 2-core machine. The
+full sizes (bench/results.md):
 
   pagerlens bench --events 1000000 --stored 50000000 --snapshot-events 1000000,10000000
 
@@ -82,7 +82,7 @@ issue's full sizes:
 	f.StringVar(&stages, "stages", strings.Join(bench.AllStages, ","), "stages to run")
 	f.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one, removed after)")
 	f.BoolVar(&write, "write", false, "also write the results as Markdown to --out")
-	f.StringVar(&out, "out", "bench/results.md", "results file for --write")
+	f.StringVarP(&out, "out", "o", "bench/results.md", "results file for --write")
 	f.StringVar(&snapshotChild, "snapshot-child", "", "internal: compute the Snapshot of this store and print timings as JSON")
 	_ = f.MarkHidden("snapshot-child")
 	return cmd

@@ -29,12 +29,12 @@ func newDashboardsCmd() *cobra.Command {
 func newDashboardsWriteCmd(opts func() dashboards.Options) *cobra.Command {
 	var out, promURL, path string
 	cmd := &cobra.Command{
-		Use:   "write --out DIR",
+		Use:   "write --dir DIR",
 		Short: "Write a Grafana provisioning tree: data source, dashboard provider and dashboard JSON",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
-				return usageErrorf("dashboards write: --out is required")
+				return usageErrorf("dashboards write: --dir is required")
 			}
 			o := opts()
 			o.PrometheusURL = promURL
@@ -47,7 +47,7 @@ func newDashboardsWriteCmd(opts func() dashboards.Options) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "directory to write the tree into")
+	dirFlag(cmd.Flags(), &out, "", "directory to write the tree into")
 	cmd.Flags().StringVar(&promURL, "prometheus-url", "http://localhost:9090", "URL of the Prometheus that scrapes pagerlens, as Grafana reaches it")
 	cmd.Flags().StringVar(&path, "provisioned-path", "", "where Grafana sees the dashboards folder (default: its absolute path here)")
 	return cmd

@@ -146,6 +146,16 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// dirFlag registers --dir, the directory a command writes into, and the
+// deprecated --out that named it before --out meant a file everywhere
+// (report, merge, bench: --out/-o FILE; export, dashboards write, backup:
+// --dir DIR).
+func dirFlag(f *pflag.FlagSet, p *string, def, usage string) {
+	f.StringVar(p, "dir", def, usage)
+	f.StringVar(p, "out", def, usage)
+	_ = f.MarkDeprecated("out", "use --dir: --out names a file, --dir a directory")
+}
+
 // changed reports whether flag name was given (on the command line or by env).
 func changed(cmd *cobra.Command, name string) bool { return cmd.Flags().Changed(name) }
 

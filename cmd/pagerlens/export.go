@@ -12,17 +12,17 @@ func newExportCmd() *cobra.Command {
 	var what, format, out, team, filename string
 	var wf windowFlags
 	cmd := &cobra.Command{
-		Use:   "export --db FILE --what WHAT --format FORMAT --out DIR",
+		Use:   "export --db FILE --what WHAT [--format FORMAT] --dir DIR",
 		Short: "Run one metric export by hand (what serve's scheduled exports write)",
-		Long: `export opens the DuckDB file read-only and writes one export into --out, exactly
+		Long: `export opens the DuckDB file read-only and writes one export into --dir, exactly
 as a scheduled export of serve's config would (docs/reports.md): the file is
 named by --filename (default {what}-{window}-{date}.{ext}) and written
 atomically; nothing is pruned.
 
 --what: mttx, alert_quality, oncall_load (the snapshot rows of the window,
 flat), incidents (the incident timeline rows triggered in the window) or
-fatigue_report. --format: csv, parquet or jsonl; a fatigue_report is html,
-md or json.`,
+fatigue_report. --format: csv (default), parquet or jsonl; a fatigue_report
+is html (default), md or json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd); err != nil {
@@ -31,6 +31,12 @@ md or json.`,
 			cfg, _, err := wf.load()
 			if err != nil {
 				return err
+			}
+			if format == "" {
+				format = "csv"
+				if export.What(what) == export.FatigueReport {
+					format = "html"
+				}
 			}
 			job := export.Job{Name: what, What: export.What(what), Format: format, Window: wf.window,
 				Team: team, Dir: out, Filename: filename, Retention: -1}
@@ -53,8 +59,8 @@ md or json.`,
 	f := cmd.Flags()
 	wf.register(f, "the window ending at --now")
 	f.StringVar(&what, "what", "", "mttx, alert_quality, oncall_load, incidents or fatigue_report")
-	f.StringVar(&format, "format", "csv", "csv, parquet or jsonl (fatigue_report: html, md or json)")
-	f.StringVar(&out, "out", ".", "directory to write the file in")
+	f.StringVar(&format, "format", "", "csv (default), parquet or jsonl; fatigue_report: html (default), md or json")
+	dirFlag(f, &out, ".", "directory to write the file in")
 	f.StringVar(&team, "team", "", "fatigue_report only: one team")
 	f.StringVar(&filename, "filename", export.DefaultFilename, "file name pattern: {name} {what} {window} {date} {time} {ext}")
 	return cmd

@@ -58,7 +58,7 @@ over the whole stream would give.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&out, "out", "", "store file to merge into (created if missing)")
+	f.StringVarP(&out, "out", "o", "", "store file to merge into (created if missing)")
 	f.StringVar(&memoryLimit, "memory-limit", "1GB", "DuckDB memory_limit")
 	return cmd
 }
