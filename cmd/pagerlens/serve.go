@@ -198,6 +198,9 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	if err := cfg.Webhooks.Validate(); err != nil {
 		return exitError{code: 2, err: err}
 	}
+	if err := cfg.Mappings.Validate(); err != nil {
+		return exitError{code: 2, err: fmt.Errorf("serve: %w", err)}
+	}
 	// Checked (and the roster read) once, before anything runs: a bad
 	// window or time zone is a config error, not a refresh failure to be
 	// found in the logs later. Each refresh and export run then moves

@@ -82,6 +82,9 @@ func New(format string, opts Options) (Decoder, error) {
 	if opts.Limits == (event.Limits{}) {
 		opts.Limits = event.DefaultLimits()
 	}
+	if err := opts.Mappings.Validate(); err != nil {
+		return nil, err
+	}
 	mu.RLock()
 	c, ok := registry[format]
 	mu.RUnlock()

@@ -1,8 +1,12 @@
 package decode
 
 import (
+	"fmt"
 	"maps"
+	"slices"
 	"strings"
+
+	"github.com/pagerlens/pagerlens/event"
 )
 
 // Mapping says how one source's fields become pagerlens's team, service,
@@ -25,8 +29,15 @@ type Mapping struct {
 	ServiceMap    map[string]string `yaml:"service_map"`
 	SeverityMap   map[string]string `yaml:"severity_map"`
 	// RoleMap maps incident role names or types to the canonical roles
-	// (commander, communications, scribe, technical_lead); incident.io only.
+	// (commander, communications, scribe, technical_lead); incident.io and
+	// PagerDuty.
 	RoleMap map[string]string `yaml:"role_map"`
+	// ActionMap maps an Opsgenie action that pagerlens does not map itself
+	// (a custom action, sent with its own name, or a skipped built-in one)
+	// to a canonical incident event type (ActionTargets), or to "skip";
+	// Opsgenie only. An unmapped custom action is skipped and counted as a
+	// warning.
+	ActionMap map[string]string `yaml:"action_map"`
 	// Responder is which identity becomes data.responder: "id" (the
 	// source's stable user id) or "name" (its user name, summary or email).
 	Responder string `yaml:"responder"`
@@ -91,6 +102,9 @@ func (m Mapping) over(def Mapping) Mapping {
 	if m.RoleMap == nil {
 		m.RoleMap = def.RoleMap
 	}
+	if m.ActionMap == nil {
+		m.ActionMap = def.ActionMap
+	}
 	if m.Responder == "" {
 		m.Responder = def.Responder
 	}
@@ -122,6 +136,14 @@ func DefaultMapping(format string) Mapping {
 		return Mapping{
 			TeamFrom: []string{"team"}, ServiceFrom: []string{"service"},
 			SeverityFrom: []string{"priority", "urgency"}, SeverityMap: sev, Responder: "id",
+			// PagerDuty's two predefined incident roles are Incident
+			// Commander and Customer Liaison (the account's own roles are
+			// mapped by configuration).
+			RoleMap: map[string]string{
+				"incident commander": "commander", "commander": "commander",
+				"customer liaison": "communications", "communications lead": "communications",
+				"scribe": "scribe", "technical lead": "technical_lead", "tech lead": "technical_lead",
+			},
 		}
 	case Alertmanager, Grafana:
 		return Mapping{
@@ -157,10 +179,31 @@ func DefaultMapping(format string) Mapping {
 	return Mapping{}
 }
 
+// ActionSkip is the ActionMap value that skips an action without a warning.
+const ActionSkip = "skip"
+
+// ActionTargets are the canonical types an Opsgenie action can be mapped to:
+// incident events that need nothing but the alert and the acting user.
+var ActionTargets = []event.Type{
+	event.IncidentAcknowledged, event.IncidentMitigated, event.IncidentResolved,
+	event.IncidentReopened, event.IncidentEscalated,
+}
+
+// Validate checks what the decoders cannot take as given: the targets of
+// Opsgenie's action_map.
+func (ms Mappings) Validate() error {
+	for action, target := range ms.Opsgenie.ActionMap {
+		if target != ActionSkip && !slices.Contains(ActionTargets, event.Type(target)) {
+			return fmt.Errorf("mappings.opsgenie.action_map: %q -> %q: want skip or one of %v", action, target, ActionTargets)
+		}
+	}
+	return nil
+}
+
 // mapper is a Mapping ready for use: maps keyed by lower-case source value.
 type mapper struct {
-	m                           Mapping
-	team, service, sev, roleMap map[string]string
+	m                                      Mapping
+	team, service, sev, roleMap, actionMap map[string]string
 }
 
 func newMapper(m Mapping) mapper {
@@ -171,7 +214,8 @@ func newMapper(m Mapping) mapper {
 		}
 		return out
 	}
-	return mapper{m: m, team: lower(m.TeamMap), service: lower(m.ServiceMap), sev: lower(m.SeverityMap), roleMap: lower(m.RoleMap)}
+	return mapper{m: m, team: lower(m.TeamMap), service: lower(m.ServiceMap), sev: lower(m.SeverityMap),
+		roleMap: lower(m.RoleMap), actionMap: lower(m.ActionMap)}
 }
 
 // resolved is what a mapping made of one payload.
@@ -213,6 +257,9 @@ func (mp mapper) role(names ...string) string {
 	}
 	return ""
 }
+
+// action is the ActionMap target of a source action; "" if it has none.
+func (mp mapper) action(name string) string { return mp.actionMap[strings.ToLower(name)] }
 
 // responder picks the configured identity, falling back to the other so an
 // event is not lost when a payload carries only one of them.

@@ -100,12 +100,21 @@ func (d onCall) Decode(m Message) ([]event.Event, error) {
 		}
 		return nil, errf(event.ReasonUnknownType, "event.type", "oncall: %q has no canonical mapping", short(msg.Event.Type))
 	}
+	// OnCall sets event.time only for alert group created, acknowledge,
+	// resolve, silence, escalation and personal notification (engine/apps/
+	// webhooks/tasks/trigger_webhook.py, _build_payload); unresolve,
+	// unacknowledge, unsilence (and a bare status change) carry none. Their
+	// time is the delivery's: the webhook's arrival, or the Kafka record's
+	// timestamp, which a bridge sets when it produces the delivery.
 	t, ok, err := parseTime("event.time", msg.Event.Time)
 	if err != nil {
 		return nil, withContext(err, "oncall %s", short(g.ID))
 	}
 	if !ok {
-		return nil, errf(event.ReasonMissingField, "event.time", "oncall %s: required", short(g.ID))
+		if m.Time.IsZero() {
+			return nil, errf(event.ReasonMissingField, "event.time", "oncall %s: no event.time and no delivery time", short(g.ID))
+		}
+		t = m.Time.UTC()
 	}
 	groupLabels, payloadLabels := labelsOf(g.Labels), payloadLabelsOf(msg.AlertPayload)
 	r := d.mp.resolve(func(sel string) string {
@@ -174,8 +183,31 @@ func (d onCall) Decode(m Message) ([]event.Event, error) {
 	return finish(evs, d.lim)
 }
 
-// labelsOf reads a label object of strings, ignoring what is not one.
+// labelsOf reads labels leniently, ignoring what is not a string: an
+// object of strings, as OnCall sends alert group labels when its labels
+// feature is on (get_alert_group_labels_dict), or the public API's list of
+// {"key": {"id", "name"}, "value": {"id", "name"}} (AlertGroupLabelSerializer),
+// which the alert group carries otherwise.
 func labelsOf(raw json.RawMessage) map[string]string {
+	var list []struct {
+		Key, Value struct {
+			Name any `json:"name"`
+		}
+	}
+	if len(raw) > 0 && raw[0] == '[' && json.Unmarshal(raw, &list) == nil {
+		out := map[string]string{}
+		for _, l := range list {
+			k, kok := l.Key.Name.(string)
+			v, vok := l.Value.Name.(string)
+			if kok && vok && k != "" {
+				out[k] = v
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
 	var obj map[string]any
 	if len(raw) == 0 || json.Unmarshal(raw, &obj) != nil {
 		return nil

@@ -1,6 +1,8 @@
 package decode
 
 import (
+	"encoding/json"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -10,7 +12,7 @@ import (
 
 func init() {
 	Register(Opsgenie, func(o Options) Decoder {
-		return opsgenie{lim: o.Limits, mp: newMapper(o.Mappings.For(Opsgenie))}
+		return opsgenie{lim: o.Limits, mp: newMapper(o.Mappings.For(Opsgenie)), opts: o}
 	})
 }
 
@@ -25,8 +27,9 @@ func init() {
 //
 // The payload has no event id; ids are derived (docs/sources.md).
 type opsgenie struct {
-	lim event.Limits
-	mp  mapper
+	lim  event.Limits
+	mp   mapper
+	opts Options
 }
 
 func (opsgenie) Format() string { return Opsgenie }
@@ -43,17 +46,17 @@ type ogMessage struct {
 }
 
 type ogAlert struct {
-	AlertID  string   `json:"alertId"`
-	Alias    string   `json:"alias"`
-	Message  string   `json:"message"`
-	Entity   string   `json:"entity"`
-	Source   string   `json:"source"`
-	Tags     []string `json:"tags"`
-	Teams    []string `json:"teams"`
-	Priority string   `json:"priority"`
-	Owner    string   `json:"owner"`
-	Username string   `json:"username"`
-	UserID   string   `json:"userId"`
+	AlertID  string     `json:"alertId"`
+	Alias    string     `json:"alias"`
+	Message  string     `json:"message"`
+	Entity   string     `json:"entity"`
+	Source   string     `json:"source"`
+	Tags     []string   `json:"tags"`
+	Teams    []string   `json:"teams"`
+	Priority ogPriority `json:"priority"`
+	Owner    string     `json:"owner"`
+	Username string     `json:"username"`
+	UserID   string     `json:"userId"`
 	// Opsgenie sends createdAt in milliseconds and updatedAt in nanoseconds
 	// since the epoch.
 	CreatedAt int64 `json:"createdAt"`
@@ -71,15 +74,74 @@ type ogNotify struct {
 	Name   string `json:"name"`
 }
 
+// ogPriority is alert.priority, which Opsgenie has sent both as "P3" and,
+// in older deliveries, as the bare level 3; the number n is read as "Pn" so
+// that either maps through the same severity map.
+type ogPriority string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (p *ogPriority) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "null":
+		*p = ""
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*p = ogPriority(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		// encoding/json adds the field path to this error.
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[string]()}
+	}
+	if i, err := n.Int64(); err == nil {
+		*p = ogPriority("P" + strconv.FormatInt(i, 10))
+		return nil
+	}
+	*p = ogPriority(n.String()) // not a level: kept as sent, so it stays visible
+	return nil
+}
+
+// jsonKind names the kind of a JSON value for a wrong_type message.
+func jsonKind(b []byte) string {
+	switch b[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	}
+	return "value"
+}
+
 // ogSkipped are actions without a canonical meaning: they decode to no
 // events. UnAcknowledge has none because the first ack still gives the time
 // to acknowledge; the rest edit the alert's content.
 var ogSkipped = map[string]bool{
 	"UnAcknowledge": true, "AddNote": true, "Delete": true, "AddRecipient": true, "AddTeam": true,
-	"AddTags": true, "RemoveTags": true, "AddDetails": true, "RemoveDetails": true, "CustomAction": true,
+	"AddTags": true, "RemoveTags": true, "AddDetails": true, "RemoveDetails": true,
 	"Snooze": true, "SnoozeEnded": true, "UpdateMessage": true, "UpdateDescription": true,
 	"AddResponder": true, "UpdateAlias": true,
 }
+
+// ogMapped are the actions Decode maps itself; ActionMap does not apply to
+// them.
+var ogMapped = map[string]bool{
+	"Create": true, "Acknowledge": true, "Close": true, "Escalate": true, "EscalateToNext": true,
+	"AssignOwnership": true, "TakeOwnership": true, "UpdatePriority": true,
+}
+
+// ogCustomActionSkipped is the warning counted for each action that is
+// neither built in nor in ActionMap. Opsgenie sends a custom action under
+// its own name ("action": "Restart service"), so any unknown name may be
+// one: it is skipped, not dead-lettered, and counted so that it can be
+// mapped.
+const ogCustomActionSkipped = "custom_action_skipped"
 
 func (d opsgenie) Decode(m Message) ([]event.Event, error) {
 	var msg ogMessage
@@ -92,8 +154,18 @@ func (d opsgenie) Decode(m Message) ([]event.Event, error) {
 	if msg.Action == "" {
 		return nil, errf(event.ReasonMissingField, "action", "opsgenie: required")
 	}
-	if ogSkipped[msg.Action] {
-		return nil, nil
+	target := ""
+	if !ogMapped[msg.Action] {
+		target = d.mp.action(msg.Action)
+		switch {
+		case target == ActionSkip:
+			return nil, nil
+		case target == "" && ogSkipped[msg.Action]:
+			return nil, nil
+		case target == "":
+			d.opts.warn(Opsgenie, ogCustomActionSkipped)
+			return nil, nil
+		}
 	}
 	a := msg.Alert
 	if a.AlertID == "" {
@@ -179,7 +251,17 @@ func (d opsgenie) Decode(m Message) ([]event.Event, error) {
 		inc.Responder = user
 		evs = append(evs, mk(event.IncidentSeverityChanged, inc))
 	default:
-		return nil, errf(event.ReasonUnknownType, "action", "opsgenie: %q has no canonical mapping", short(msg.Action))
+		// A custom (or skipped) action mapped by ActionMap to an incident
+		// event: the acting user is the responder.
+		inc := base
+		inc.Responder = user
+		if event.Type(target) == event.IncidentResolved {
+			inc.ResolvedBy = event.ResolvedBySystem
+			if user != "" {
+				inc.ResolvedBy = event.ResolvedByHuman
+			}
+		}
+		evs = append(evs, mk(event.Type(target), inc))
 	}
 	return finish(evs, d.lim)
 }
@@ -197,7 +279,7 @@ func ogSelect(m *ogMessage, sel string) string {
 	case "source":
 		return a.Source
 	case "priority":
-		return a.Priority
+		return string(a.Priority)
 	case "integration":
 		return m.IntegrationName
 	default:

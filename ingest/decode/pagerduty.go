@@ -2,13 +2,14 @@ package decode
 
 import (
 	"strings"
+	"time"
 
 	"github.com/pagerlens/pagerlens/event"
 )
 
 func init() {
 	Register(PagerDuty, func(o Options) Decoder {
-		return pagerDuty{lim: o.Limits, mp: newMapper(o.Mappings.For(PagerDuty))}
+		return pagerDuty{lim: o.Limits, mp: newMapper(o.Mappings.For(PagerDuty)), opts: o}
 	})
 }
 
@@ -16,8 +17,9 @@ func init() {
 // message. PagerDuty gives every webhook event an id, so the canonical id is
 // "pagerduty-" + event.id and a redelivery dedups.
 type pagerDuty struct {
-	lim event.Limits
-	mp  mapper
+	lim  event.Limits
+	mp   mapper
+	opts Options
 }
 
 func (pagerDuty) Format() string { return PagerDuty }
@@ -35,9 +37,12 @@ type pdEvent struct {
 	Data         pdData `json:"data"`
 }
 
-// pdData is the union of the data shapes we read: an incident for most event
-// types, an incident_responder for responder.added, a status_update for
-// status_update_published.
+// pdData is the union of the data shapes we read (PagerDuty's developer
+// docs, webhooks/01-Overview.md, "Event Data Types"): an incident for most
+// event types, an incident_responder for responder.added, an
+// incident_status_update ({incident, id, message, trimmed, type}: the author
+// is the event's agent, not a field of its own) for status_update_published,
+// an incident_role_assignment for role.assigned.
 type pdData struct {
 	ID               string `json:"id"`
 	Type             string `json:"type"`
@@ -49,10 +54,21 @@ type pdData struct {
 	Assignees        []ref  `json:"assignees"`
 	Priority         *ref   `json:"priority"`
 	EscalationPolicy *ref   `json:"escalation_policy"`
-	// incident_responder and status_update
+	// incident_responder and incident_status_update
 	Incident *ref `json:"incident"`
 	User     *ref `json:"user"`
-	Sender   *ref `json:"sender"`
+	// incident_role_assignment
+	RoleAssignments []pdRoleAssignment `json:"incident_role_assignments"`
+}
+
+// pdRoleAssignment is one entry of an incident_role_assignment. Role is a
+// role_reference whose summary is the role's display name ("Incident
+// Commander", "Customer Liaison" or one the account made).
+type pdRoleAssignment struct {
+	Assignee *ref   `json:"assignee"`
+	Incident *ref   `json:"incident"`
+	Role     *ref   `json:"role"`
+	Status   string `json:"status"`
 }
 
 // pdTypes are the PagerDuty event types with a canonical meaning.
@@ -66,9 +82,9 @@ var pdTypes = map[string]event.Type{
 	"incident.service_updated":         event.IncidentReassigned, // moved to another service, i.e. another team
 	"incident.escalated":               event.IncidentEscalated,
 	"incident.priority_updated":        event.IncidentSeverityChanged,
-	"incident.urgency_updated":         event.IncidentSeverityChanged,
 	"incident.responder.added":         event.PageNotified,
 	"incident.status_update_published": event.IncidentStatusUpdate,
+	"incident.role.assigned":           event.IncidentRoleAssigned,
 }
 
 // pdSkipped are incident event types PagerDuty sends that have no canonical
@@ -76,7 +92,10 @@ var pdTypes = map[string]event.Type{
 // subscribed to all incident events sends them all the time.
 // incident.unacknowledged is PagerDuty's ack timeout putting the incident
 // back to triggered: the model has no "unacknowledged", and the first ack
-// still gives the time to acknowledge.
+// still gives the time to acknowledge. incident.task.* (the incident's
+// response tasks, status todo/done) are not post-incident action items, so
+// they are skipped too; being a documented kind of work that pagerlens
+// leaves out, each is also counted as a warning (pdTaskSkipped).
 var pdSkipped = map[string]bool{
 	"incident.unacknowledged":              true,
 	"incident.annotated":                   true,
@@ -84,7 +103,13 @@ var pdSkipped = map[string]bool{
 	"incident.conference_bridge.updated":   true,
 	"incident.custom_field_values.updated": true,
 	"incident.incident_type.changed":       true,
+	"incident.task.created":                true,
+	"incident.task.updated":                true,
+	"incident.task.completed":              true,
 }
+
+// pdTaskSkipped is the warning counted for each skipped incident.task.*.
+const pdTaskSkipped = "task_skipped"
 
 func (d pagerDuty) Decode(m Message) ([]event.Event, error) {
 	var msg pdMessage
@@ -104,6 +129,10 @@ func (d pagerDuty) Decode(m Message) ([]event.Event, error) {
 		// workflow/automation sub-resources is not about paging; an unknown
 		// incident.* type is dead-lettered so that a new PagerDuty event
 		// type gets noticed (and mapped) rather than silently ignored.
+		if pdSkipped[pe.EventType] && strings.HasPrefix(pe.EventType, "incident.task.") {
+			d.opts.warn(PagerDuty, pdTaskSkipped)
+			return nil, nil
+		}
 		if pdSkipped[pe.EventType] || !strings.HasPrefix(pe.EventType, "incident.") ||
 			strings.HasPrefix(pe.EventType, "incident.workflow.") || strings.HasPrefix(pe.EventType, "incident.action_invocation.") {
 			return nil, nil
@@ -142,11 +171,11 @@ func (d pagerDuty) Decode(m Message) ([]event.Event, error) {
 			return nil, errf(event.ReasonMissingField, "event.data.incident", "pagerduty %s: required", short(pe.ID))
 		}
 		// Status updates go to the incident's subscribers: stakeholders.
-		e.Data = event.Data{IncidentID: pd.Incident.ID, Audience: "stakeholders"}
-		if pd.Sender != nil {
-			e.Data.Responder = d.mp.responder(pd.Sender.ID, pd.Sender.Summary)
-		}
+		// Their author is the event's agent (the data has no sender).
+		e.Data = event.Data{IncidentID: pd.Incident.ID, Audience: "stakeholders", Responder: agentUser}
 		return finish([]event.Event{e}, d.lim)
+	case event.IncidentRoleAssigned:
+		return d.roleAssignments(pe, t)
 	}
 
 	r := d.mp.resolve(func(sel string) string { return pdSelect(pd, sel) })
@@ -156,12 +185,11 @@ func (d pagerDuty) Decode(m Message) ([]event.Event, error) {
 	}
 	switch typ {
 	case event.IncidentTriggered:
-		if pe.Agent != nil {
-			if isPDUser(pe.Agent.Type) {
-				e.Data.DetectedBy = event.DetectedByHuman
-			} else if pe.Agent.Type != "" {
-				e.Data.DetectedBy = event.DetectedByAlert // a service or integration opened it
-			}
+		// A service or integration opened it, or automation (a null agent):
+		// an alert. Only a user is a human.
+		e.Data.DetectedBy = event.DetectedByAlert
+		if pe.Agent != nil && isPDUser(pe.Agent.Type) {
+			e.Data.DetectedBy = event.DetectedByHuman
 		}
 	case event.IncidentReassigned, event.IncidentEscalated:
 		// The responder is whom the incident now sits with, not who moved it.
@@ -169,17 +197,50 @@ func (d pagerDuty) Decode(m Message) ([]event.Event, error) {
 			e.Data.Responder = d.mp.responder(pd.Assignees[0].ID, pd.Assignees[0].Summary)
 		}
 	case event.IncidentResolved:
+		// A null agent is automation (an auto-resolve, an integration):
+		// the system, like a service or integration agent.
 		e.Data.Responder = agentUser
-		if pe.Agent != nil && pe.Agent.Type != "" {
-			e.Data.ResolvedBy = event.ResolvedBySystem
-			if isPDUser(pe.Agent.Type) {
-				e.Data.ResolvedBy = event.ResolvedByHuman
-			}
+		e.Data.ResolvedBy = event.ResolvedBySystem
+		if pe.Agent != nil && isPDUser(pe.Agent.Type) {
+			e.Data.ResolvedBy = event.ResolvedByHuman
 		}
 	default: // acknowledged, reopened, severity changes: who did it
 		e.Data.Responder = agentUser
 	}
 	return finish([]event.Event{e}, d.lim)
+}
+
+// roleAssignments maps incident.role.assigned, sent when an incident role is
+// assigned or unassigned: one incident.role_assigned per active assignment
+// of a user to a role that maps to a canonical one (role_map, by the role's
+// display name). Whether PagerDuty lists only the changed assignment or all
+// of the incident's is not documented, so the id is derived from incident,
+// role and assignee, as for incident.io: the same assignment seen again
+// (or redelivered) is stored once, at the first time it was seen.
+func (d pagerDuty) roleAssignments(pe *pdEvent, t time.Time) ([]event.Event, error) {
+	var evs []event.Event
+	for _, ra := range pe.Data.RoleAssignments {
+		if ra.Incident == nil || ra.Role == nil || ra.Assignee == nil || !isPDUser(ra.Assignee.Type) {
+			continue // e.g. an unassignment, which names no assignee
+		}
+		if ra.Status != "" && !strings.EqualFold(ra.Status, "active") {
+			continue
+		}
+		role := d.mp.role(ra.Role.Summary)
+		who := d.mp.responder(ra.Assignee.ID, ra.Assignee.Summary)
+		if role == "" || who == "" || ra.Incident.ID == "" {
+			continue
+		}
+		evs = append(evs, event.Event{
+			ID: derivedID(PagerDuty, string(event.IncidentRoleAssigned), ra.Incident.ID, role, who), Source: PagerDuty,
+			Type: event.IncidentRoleAssigned, Time: t,
+			Data: event.Data{IncidentID: ra.Incident.ID, Role: role, Responder: who},
+		})
+	}
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	return finish(evs, d.lim)
 }
 
 func isPDUser(refType string) bool { return strings.HasPrefix(refType, "user") }

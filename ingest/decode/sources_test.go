@@ -95,25 +95,45 @@ func TestFixtures(t *testing.T) {
 	tests := []struct {
 		format, file string
 		want         []event.Event
+		warns        []string // Options.Warn calls, "format:what"
 	}{
 		{"pagerduty", "pagerduty/incident.triggered.json", []event.Event{
 			ev("pagerduty-01KA7T0Q3S", "pagerduty", event.IncidentTriggered, "2026-03-04T02:11:03.210Z",
 				func() event.Data { d := pdIncident("SEV2", ""); d.DetectedBy = "alert"; return d }()),
-		}},
+		}, nil},
 		{"pagerduty", "pagerduty/incident.acknowledged.json", []event.Event{
 			ev("pagerduty-01KA7T4B8N", "pagerduty", event.IncidentAcknowledged, "2026-03-04T02:17:45.120Z", pdIncident("SEV2", "PUSR12")),
-		}},
+		}, nil},
 		{"pagerduty", "pagerduty/incident.reassigned.json", []event.Event{
 			// the responder is the new assignee, not the agent who reassigned
 			ev("pagerduty-01KA7T6C1D", "pagerduty", event.IncidentReassigned, "2026-03-04T02:25:00Z", pdIncident("SEV2", "PUSR31")),
-		}},
+		}, nil},
 		{"pagerduty", "pagerduty/incident.priority_updated.json", []event.Event{
 			ev("pagerduty-01KA7T7H2K", "pagerduty", event.IncidentSeverityChanged, "2026-03-04T02:30:12Z", pdIncident("SEV1", "PUSR31")),
-		}},
+		}, nil},
 		{"pagerduty", "pagerduty/incident.resolved.json", []event.Event{
 			ev("pagerduty-01KA7TC0ZZ", "pagerduty", event.IncidentResolved, "2026-03-04T03:02:40.500Z",
 				func() event.Data { d := pdIncident("SEV1", "PUSR31"); d.ResolvedBy = "human"; return d }()),
-		}},
+		}, nil},
+		// agent null (automation, as PagerDuty documents it): resolved by
+		// the system; no priority, so the severity is low urgency's SEV4.
+		{"pagerduty", "pagerduty/incident.resolved.automation.json", []event.Event{
+			ev("pagerduty-01KA8B2N7Q", "pagerduty", event.IncidentResolved, "2026-03-04T05:14:02.300Z", event.Data{
+				IncidentID: "Q3KLMN", AlertKey: "ledger/disk-full", Title: "Ledger disk above 95%", Service: "ledger-db",
+				Team: "Storage", Severity: "SEV4", Urgency: "low", ResolvedBy: "system"}),
+		}, nil},
+		// The author is the event's agent; the data has no sender.
+		{"pagerduty", "pagerduty/incident.status_update_published.json", []event.Event{
+			ev("pagerduty-01KA7T9S5U", "pagerduty", event.IncidentStatusUpdate, "2026-03-04T02:40:00Z", event.Data{
+				IncidentID: "Q2WXYZ", Responder: "PUSR31", Audience: "stakeholders"}),
+		}, nil},
+		// "Incident Commander" by the default role_map; id = hash of type,
+		// incident, role, assignee.
+		{"pagerduty", "pagerduty/incident.role.assigned.json", []event.Event{
+			ev("pagerduty-ddf0a6a12b2d024369b5b24540298272", "pagerduty", event.IncidentRoleAssigned, "2026-03-04T02:19:30Z", event.Data{
+				IncidentID: "Q2WXYZ", Role: "commander", Responder: "PUSR31"}),
+		}, nil},
+		{"pagerduty", "pagerduty/incident.task.created.json", nil, []string{"pagerduty:task_skipped"}},
 		{"alertmanager", "alertmanager/firing.json", []event.Event{
 			ev("alertmanager-a7b1ec1c220f2126c781f23772868768", "alertmanager", event.AlertTriggered, "2026-03-04T02:10:30Z", event.Data{
 				AlertKey: "7c1e2f9a0b3d4e55", AlertName: "HighErrorRate", Title: "5xx ratio above 5%", Service: "checkout-api",
@@ -121,45 +141,92 @@ func TestFixtures(t *testing.T) {
 			ev("alertmanager-b0a038a0ff3dba41fbbe92b6ec6901b0", "alertmanager", event.AlertTriggered, "2026-03-04T02:10:45Z", event.Data{
 				AlertKey: "1d2e3f405a6b7c88", AlertName: "HighErrorRate", Title: "5xx ratio above 5%", Service: "checkout-api",
 				Team: "payments", Severity: "SEV1", Labels: map[string]string{"region": "us-east-1"}}),
-		}},
+		}, nil},
 		{"alertmanager", "alertmanager/resolved.json", []event.Event{
 			ev("alertmanager-6aab2d8be97cea4012937280a634913d", "alertmanager", event.AlertResolved, "2026-03-04T02:41:30Z", event.Data{
 				AlertKey: "7c1e2f9a0b3d4e55", AlertName: "HighErrorRate", Title: "5xx ratio above 5%", Service: "checkout-api",
 				Team: "payments", Severity: "SEV1", ResolvedBy: "system", Labels: map[string]string{"region": "eu-west-1"}}),
-		}},
+		}, nil},
 		{"grafana", "grafana/firing.json", []event.Event{
 			ev("grafana-1fa8a675fbeb3cc1f80026a9dfa2f5dd", "grafana", event.AlertTriggered, "2026-03-04T05:00:00Z", event.Data{
 				AlertKey: "a91c0e77d2b34f10", AlertName: "DiskFull", Title: "Disk above 95%", Service: "ledger-db",
 				Team: "storage", Severity: "SEV3", Labels: map[string]string{"instance": "ledger-db-2"}}),
-		}},
+		}, nil},
 		{"opsgenie", "opsgenie/create.json", []event.Event{
 			ev("opsgenie-8510a5941c2f729a7c090cc7be374aba", "opsgenie", event.AlertTriggered, "2026-03-04T03:00:00Z", ogAlert),
 			ev("opsgenie-b1456473c079c3730cfbf6774bf116f3", "opsgenie", event.IncidentTriggered, "2026-03-04T03:00:00Z",
 				ogIncident(func(d *event.Data) { d.DetectedBy = "alert" })),
-		}},
+		}, nil},
 		{"opsgenie", "opsgenie/acknowledge.json", []event.Event{
 			ev("opsgenie-8502784f213907b1de04d8547fb1937d", "opsgenie", event.AlertAcknowledged, "2026-03-04T03:09:00.25Z",
 				ogAlertWith(func(d *event.Data) { d.Responder = "chidi@example.com" })),
 			ev("opsgenie-eba571974f5b596d1db345418aca90b3", "opsgenie", event.IncidentAcknowledged, "2026-03-04T03:09:00.25Z",
 				ogIncident(func(d *event.Data) { d.Responder = "chidi@example.com" })),
-		}},
+		}, nil},
 		{"opsgenie", "opsgenie/escalate.json", []event.Event{
 			// no time in the payload: the record's time
 			ev("opsgenie-832f07433b7131762994f2ce19a26ebd", "opsgenie", event.PageNotified, "2026-03-04T02:20:00Z", event.Data{
 				IncidentID: ogID, AlertKey: "ledger:ReplicationLag", Team: "f3e2d1c0", Responder: "chidi@example.com"}),
-		}},
+		}, nil},
+		// priority 3, as older deliveries send it, is P3.
+		{"opsgenie", "opsgenie/create.numeric-priority.json", []event.Event{
+			ev("opsgenie-65b64a789c26ed315d4bc8c1b66423c5", "opsgenie", event.AlertTriggered, "2026-03-04T03:02:00Z", event.Data{
+				AlertKey: "checkout:p99-latency", Title: "Checkout API p99 above 2s", Service: "checkout-api", Team: "a7b6c5d4", Severity: "SEV3"}),
+			ev("opsgenie-4f70426432f49b80c800c54759e225a6", "opsgenie", event.IncidentTriggered, "2026-03-04T03:02:00Z", event.Data{
+				IncidentID: "8e27c4d1-39a0-4f5b-b6c2-71d0e9a4f3b5", AlertKey: "checkout:p99-latency", Title: "Checkout API p99 above 2s",
+				Service: "checkout-api", Team: "a7b6c5d4", Severity: "SEV3", DetectedBy: "human"}),
+		}, nil},
+		// A custom action comes under its own name: skipped and counted.
+		{"opsgenie", "opsgenie/custom-action.json", nil, []string{"opsgenie:custom_action_skipped"}},
 		{"opsgenie", "opsgenie/close.json", []event.Event{
 			ev("opsgenie-fde622af758170e70b0af45232c829a4", "opsgenie", event.AlertResolved, "2026-03-04T03:30:00Z",
 				ogAlertWith(func(d *event.Data) { d.Responder, d.ResolvedBy = "chidi@example.com", "human" })),
 			ev("opsgenie-d2907645f5249c46a7eec4a6ba5564fb", "opsgenie", event.IncidentResolved, "2026-03-04T03:30:00Z",
 				ogIncident(func(d *event.Data) { d.Responder, d.ResolvedBy = "chidi@example.com", "human" })),
-		}},
+		}, nil},
 		{"oncall", "oncall/acknowledge.json", []event.Event{
 			ev("oncall-ba903ad29dfe96b6f3c4a4b5d6d42253", "oncall", event.IncidentAcknowledged, "2026-03-04T02:17:45.12Z", event.Data{
 				IncidentID: "IXQ4M2", Title: "HighErrorRate", Service: "checkout-api", Team: "Payments", Severity: "SEV1", Responder: "U7K2QX"}),
 			ev("oncall-af4bf6e3c4296944067a39aa1b8bbc3e", "oncall", event.PageNotified, "2026-03-04T02:17:45.12Z", event.Data{
 				IncidentID: "IXQ4M2", Team: "Payments", Responder: "U7K2QX"}),
-		}},
+		}, nil},
+		// No event.time (OnCall sets none for unresolve): the delivery's
+		// time, brokerTime here.
+		{"oncall", "oncall/unresolve.json", []event.Event{
+			ev("oncall-e00121c9d776cc437874e29a0d90e356", "oncall", event.IncidentReopened, "2026-03-04T02:20:00Z", event.Data{
+				IncidentID: "IXQ4M2", Title: "HighErrorRate", Service: "checkout-api", Team: "Payments", Severity: "SEV1", Responder: "U7K2QX"}),
+			ev("oncall-af4bf6e3c4296944067a39aa1b8bbc3e", "oncall", event.PageNotified, "2026-03-04T02:20:00Z", event.Data{
+				IncidentID: "IXQ4M2", Team: "Payments", Responder: "U7K2QX"}),
+		}, nil},
+		{"oncall", "oncall/unacknowledge.json", []event.Event{
+			ev("oncall-af4bf6e3c4296944067a39aa1b8bbc3e", "oncall", event.PageNotified, "2026-03-04T02:20:00Z", event.Data{
+				IncidentID: "IXQ4M2", Team: "Payments", Responder: "U7K2QX"}),
+			ev("oncall-9fbc54d032ad4b7b7fdeef965b1b6c68", "oncall", event.PageNotified, "2026-03-04T02:20:00Z", event.Data{
+				IncidentID: "IXQ4M2", Team: "Payments", Responder: "U3RB8N"}),
+		}, nil},
+		{"oncall", "oncall/unsilence.json", []event.Event{
+			ev("oncall-c86dc288b9edd010c5b285bab9efee26", "oncall", event.PageNotified, "2026-03-04T02:20:00Z", event.Data{
+				IncidentID: "IYB7K1", Team: "Payments", Responder: "U3RB8N"}),
+		}, nil},
+		// The object under the event type is the incident itself. The
+		// reporter is no command role; "Impact started" is started_at.
+		{"incidentio", "incidentio/incident-created.json", []event.Event{
+			ev("incidentio-msg_2XkQ1aB7-incident.triggered", "incidentio", event.IncidentTriggered, "2026-03-04T02:12:00Z", event.Data{
+				IncidentID: "01KB0R8X", Title: "Checkout errors", Severity: "SEV2", Labels: map[string]string{"reference": "INC-318"},
+				StartedAt: ptr(ts("2026-03-04T02:05:00Z"))}),
+			ev("incidentio-50524e4ef7b7e14bf307c02a699ec468", "incidentio", event.IncidentRoleAssigned, "2026-03-04T02:12:00Z", event.Data{
+				IncidentID: "01KB0R8X", Role: "commander", Responder: "01HA"}),
+		}, nil},
+		// Critical is SEV1; the custom "Communications Lead" role maps by
+		// name, the scribe has no assignee, the reporter no command role.
+		{"incidentio", "incidentio/incident-updated.json", []event.Event{
+			ev("incidentio-61d0db45e2944f0f89f9e2749d1851a3", "incidentio", event.IncidentSeverityChanged, "2026-03-04T02:20:30Z", event.Data{
+				IncidentID: "01KB0R8X", Title: "Checkout errors", Severity: "SEV1", Labels: map[string]string{"reference": "INC-318"}}),
+			ev("incidentio-50524e4ef7b7e14bf307c02a699ec468", "incidentio", event.IncidentRoleAssigned, "2026-03-04T02:20:30Z", event.Data{
+				IncidentID: "01KB0R8X", Role: "commander", Responder: "01HA"}),
+			ev("incidentio-1e1dc7e1e534ea0d06f454272bff8ae4", "incidentio", event.IncidentRoleAssigned, "2026-03-04T02:20:30Z", event.Data{
+				IncidentID: "01KB0R8X", Role: "communications", Responder: "01HC"}),
+		}, nil},
 		{"incidentio", "incidentio/status-updated.json", []event.Event{
 			ev("incidentio-msg_2XkR4mQ9-incident.resolved", "incidentio", event.IncidentResolved, "2026-03-04T03:05:10Z", event.Data{
 				IncidentID: "01KB0R8X", Title: "Checkout errors", Severity: "SEV2", Labels: map[string]string{"reference": "INC-318"}}),
@@ -167,19 +234,23 @@ func TestFixtures(t *testing.T) {
 				IncidentID: "01KB0R8X", Title: "Checkout errors", Severity: "SEV2", Audience: "internal", Labels: map[string]string{"reference": "INC-318"}}),
 			ev("incidentio-50524e4ef7b7e14bf307c02a699ec468", "incidentio", event.IncidentRoleAssigned, "2026-03-04T03:05:10Z", event.Data{
 				IncidentID: "01KB0R8X", Role: "commander", Responder: "01HA"}),
-		}},
+		}, nil},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
 		covered[tt.file] = true
 		for _, format := range []string{tt.format, decode.Auto} {
 			t.Run(format+"/"+tt.file, func(t *testing.T) {
-				got, err := mustNew(t, format, decode.DefaultOptions()).Decode(message(t, tt.file))
+				o, warned := warnings()
+				got, err := mustNew(t, format, o).Decode(message(t, tt.file))
 				if err != nil {
 					t.Fatalf("Decode: %v", err)
 				}
 				if !reflect.DeepEqual(got, tt.want) {
 					t.Errorf("events differ\n got: %s\nwant: %s", dump(got), dump(tt.want))
+				}
+				if !reflect.DeepEqual(*warned, tt.warns) {
+					t.Errorf("warnings %v, want %v", *warned, tt.warns)
 				}
 			})
 		}
@@ -193,6 +264,16 @@ func TestFixtures(t *testing.T) {
 		}
 	}
 }
+
+// warnings returns default options whose Warn records "format:what".
+func warnings() (decode.Options, *[]string) {
+	var warned []string
+	o := decode.DefaultOptions()
+	o.Warn = func(format, what string) { warned = append(warned, format+":"+what) }
+	return o, &warned
+}
+
+func ptr[T any](v T) *T { return &v }
 
 func dump(evs []event.Event) string {
 	var b strings.Builder
@@ -381,17 +462,10 @@ func TestMoreEventTypes(t *testing.T) {
 		{"pd delegated", "pagerduty", pdAs("incident.delegated"), []event.Type{event.IncidentReassigned}, nil},
 		{"pd escalated", "pagerduty", pdAs("incident.escalated"), []event.Type{event.IncidentEscalated},
 			func(e []event.Event) bool { return e[0].Data.Responder == "PUSR12" }},
-		{"pd urgency", "pagerduty", pdAs("incident.urgency_updated"), []event.Type{event.IncidentSeverityChanged}, nil},
 		{"pd responder added", "pagerduty",
 			`{"event":{"id":"r2","event_type":"incident.responder.added","resource_type":"incident","occurred_at":"2026-03-04T02:12:00Z","agent":{"id":"PUSR12","type":"user_reference"},"data":{"incident":{"id":"Q2WXYZ","type":"incident_reference"},"user":{"id":"PUSR31","type":"user_reference","summary":"Ben Osei"},"type":"incident_responder"}}}`,
 			[]event.Type{event.PageNotified},
 			func(e []event.Event) bool { return e[0].Data.Responder == "PUSR31" && e[0].Data.IncidentID == "Q2WXYZ" }},
-		{"pd status update", "pagerduty",
-			`{"event":{"id":"s1","event_type":"incident.status_update_published","resource_type":"incident","occurred_at":"2026-03-04T02:40:00Z","data":{"id":"SU1","message":"fixing","incident":{"id":"Q2WXYZ"},"sender":{"id":"PUSR12","type":"user_reference"},"type":"status_update"}}}`,
-			[]event.Type{event.IncidentStatusUpdate},
-			func(e []event.Event) bool {
-				return e[0].Data.Audience == "stakeholders" && e[0].Data.IncidentID == "Q2WXYZ"
-			}},
 		{"og assign ownership", "opsgenie", strings.Replace(ogAs("AssignOwnership"), `"priority":"P3"`, `"priority":"P3","owner":"dana@example.com"`, 1),
 			[]event.Type{event.IncidentReassigned},
 			func(e []event.Event) bool { return e[0].Data.Responder == "dana@example.com" }},
@@ -408,14 +482,28 @@ func TestMoreEventTypes(t *testing.T) {
 			strings.NewReplacer(`"previous_status":{"name":"Monitoring","category":"live"}`, `"previous_status":{"name":"Closed","category":"closed"}`,
 				`"new_status":{"name":"Closed","category":"closed"}`, `"new_status":{"name":"Fixing","category":"live"}`).Replace(iio),
 			[]event.Type{event.IncidentReopened, event.IncidentStatusUpdate, event.IncidentRoleAssigned}, nil},
-		{"incidentio severity update", "incidentio",
-			strings.ReplaceAll(iio, "public_incident.incident_status_updated_v2", "public_incident.incident_updated_v2"),
-			[]event.Type{event.IncidentSeverityChanged, event.IncidentRoleAssigned},
-			func(e []event.Event) bool { return e[0].Data.Severity == "SEV2" }},
-		{"incidentio created", "incidentio",
-			strings.ReplaceAll(iio, "public_incident.incident_status_updated_v2", "public_incident.incident_created_v2"),
-			[]event.Type{event.IncidentTriggered, event.IncidentRoleAssigned},
-			func(e []event.Event) bool { return e[0].Time.Equal(ts("2026-03-04T02:12:00Z")) }},
+		{"incidentio learning is mitigated", "incidentio",
+			strings.NewReplacer(`"new_status":{"name":"Closed","category":"closed"}`, `"new_status":{"name":"Post-incident","category":"learning"}`).Replace(iio),
+			[]event.Type{event.IncidentMitigated, event.IncidentStatusUpdate, event.IncidentRoleAssigned}, nil},
+		{"incidentio paused: status update only", "incidentio",
+			strings.NewReplacer(`"new_status":{"name":"Closed","category":"closed"}`, `"new_status":{"name":"Paused","category":"paused"}`).Replace(iio),
+			[]event.Type{event.IncidentStatusUpdate, event.IncidentRoleAssigned}, nil},
+		{"pd role unassigned: no assignee", "pagerduty",
+			strings.Replace(string(fixtures.Read(t, "pagerduty/incident.role.assigned.json")), `"status":"active"`, `"status":"inactive"`, 1), nil, nil},
+		{"pd role not a command role", "pagerduty",
+			strings.Replace(string(fixtures.Read(t, "pagerduty/incident.role.assigned.json")), `"summary":"Incident Commander"`, `"summary":"Database Expert"`, 1), nil, nil},
+		{"pd customer liaison", "pagerduty",
+			strings.Replace(string(fixtures.Read(t, "pagerduty/incident.role.assigned.json")), `"summary":"Incident Commander"`, `"summary":"Customer Liaison"`, 1),
+			[]event.Type{event.IncidentRoleAssigned}, func(e []event.Event) bool { return e[0].Data.Role == "communications" }},
+		{"incidentio impact started out of range: ignored", "incidentio",
+			strings.Replace(string(fixtures.Read(t, "incidentio/incident-created.json")), `"value":{"value":"2026-03-04T02:05:00Z"}`, `"value":{"value":"1999-12-31T23:00:00Z"}`, 1),
+			[]event.Type{event.IncidentTriggered, event.IncidentRoleAssigned}, func(e []event.Event) bool { return e[0].Data.StartedAt == nil }},
+		{"incidentio test incident: nothing", "incidentio",
+			strings.Replace(string(fixtures.Read(t, "incidentio/incident-created.json")), `"mode":"standard"`, `"mode":"test"`, 1), nil, nil},
+		{"oncall labels as the public API's list", "oncall",
+			strings.Replace(string(fixtures.Read(t, "oncall/unresolve.json")), `"labels":{"severity":"critical"}`,
+				`"labels":[{"key":{"id":"severity","name":"severity"},"value":{"id":"warning","name":"warning"}}]`, 1),
+			[]event.Type{event.IncidentReopened, event.PageNotified}, func(e []event.Event) bool { return e[0].Data.Severity == "SEV3" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -460,7 +548,10 @@ func TestErrors(t *testing.T) {
 		{"grafana body to alertmanager", "alertmanager", string(fixtures.Read(t, "grafana/firing.json")), event.ReasonUnknownFormat},
 		{"am bad status", "alertmanager", strings.Replace(am, `"status":"firing","labels"`, `"status":"pending","labels"`, 1), event.ReasonBadValue},
 		{"am resolved without endsAt", "alertmanager", strings.Replace(string(fixtures.Read(t, "alertmanager/resolved.json")), `"endsAt":"2026-03-04T02:41:30Z"`, `"endsAt":"0001-01-01T00:00:00Z"`, 1), event.ReasonMissingField},
-		{"opsgenie unknown action", "opsgenie", `{"action":"Explode","alert":{"alertId":"a"}}`, event.ReasonUnknownType},
+		{"opsgenie priority of the wrong kind", "opsgenie", `{"action":"Create","alert":{"alertId":"a","priority":{"level":3}}}`, event.ReasonWrongType},
+		{"pd undocumented urgency_updated", "pagerduty", strings.Replace(pd, `"incident.acknowledged"`, `"incident.urgency_updated"`, 1), event.ReasonUnknownType},
+		{"incidentio created without incident", "incidentio", `{"event_type":"public_incident.incident_created_v2"}`, event.ReasonMissingField},
+		{"incidentio created, the old wrapped shape", "incidentio", `{"event_type":"public_incident.incident_created_v2","public_incident.incident_created_v2":{"incident":{"id":"01X"}}}`, event.ReasonMissingField},
 		{"oncall unknown type", "oncall", `{"event":{"type":"explode","time":"2026-03-04T02:17:45Z"},"alert_group":{"id":"G"}}`, event.ReasonUnknownType},
 		{"incidentio unknown type", "incidentio", `{"event_type":"public_incident.something_v9","public_incident.something_v9":{}}`, event.ReasonUnknownType},
 		{"auto unknown shape", "auto", `{"hello":"world"}`, event.ReasonUnknownFormat},
@@ -525,5 +616,198 @@ func TestAutoCanonical(t *testing.T) {
 	bin, err := d.Decode(decode.Message{Headers: h, Value: v})
 	if err != nil || !reflect.DeepEqual(bin, evs) {
 		t.Fatalf("binary: %v %v", bin, err)
+	}
+}
+
+// TestPublishedShapes holds one regression per mismatch found when the
+// decoders were checked against what the vendors publish (issue 19;
+// docs/sources.md names each source). Every case failed before its fix.
+func TestPublishedShapes(t *testing.T) {
+	// A delivery time unlike any time in the payloads, so that a time taken
+	// from the delivery is recognisable.
+	delivered := time.Date(2026, 3, 4, 2, 31, 7, 0, time.UTC)
+	pdTask := func(typ string) string {
+		return strings.Replace(string(fixtures.Read(t, "pagerduty/incident.task.created.json")), `"incident.task.created"`, `"`+typ+`"`, 1)
+	}
+	type result struct {
+		evs    []event.Event
+		err    error
+		warned []string
+	}
+	noError := func(t *testing.T, r result) {
+		t.Helper()
+		if r.err != nil {
+			t.Fatalf("Decode: %v", r.err)
+		}
+	}
+	skippedWith := func(warning string) func(*testing.T, result) {
+		return func(t *testing.T, r result) {
+			noError(t, r)
+			if len(r.evs) != 0 || !reflect.DeepEqual(r.warned, []string{warning}) {
+				t.Errorf("events %s, warnings %v; want none, and %s", dump(r.evs), r.warned, warning)
+			}
+		}
+	}
+	tests := []struct {
+		name, format, file string
+		body               string // instead of file
+		mapping            func(*decode.Mappings)
+		check              func(*testing.T, result)
+	}{
+		{name: "incidentio incident_created_v2: the object under the event type is the incident", format: "incidentio",
+			file: "incidentio/incident-created.json", check: func(t *testing.T, r result) {
+				noError(t, r)
+				if r.evs[0].Type != event.IncidentTriggered || r.evs[0].Data.IncidentID != "01KB0R8X" {
+					t.Errorf("events %s; want incident.triggered of 01KB0R8X first", dump(r.evs))
+				}
+			}},
+		{name: "incidentio incident_updated_v2: the object under the event type is the incident", format: "incidentio",
+			file: "incidentio/incident-updated.json", check: func(t *testing.T, r result) {
+				noError(t, r)
+				if r.evs[0].Type != event.IncidentSeverityChanged || r.evs[0].Data.Severity != "SEV1" {
+					t.Errorf("events %s; want incident.severity_changed to SEV1 first", dump(r.evs))
+				}
+			}},
+		{name: "oncall unresolve carries no event.time: the delivery's time", format: "oncall",
+			file: "oncall/unresolve.json", check: func(t *testing.T, r result) {
+				noError(t, r)
+				if r.evs[0].Type != event.IncidentReopened || !r.evs[0].Time.Equal(delivered) {
+					t.Errorf("events %s; want incident.reopened at %s", dump(r.evs), delivered)
+				}
+			}},
+		{name: "oncall unacknowledge carries no event.time: the delivery's time", format: "oncall",
+			file: "oncall/unacknowledge.json", check: func(t *testing.T, r result) {
+				noError(t, r)
+				if len(r.evs) != 2 || !r.evs[0].Time.Equal(delivered) {
+					t.Errorf("events %s; want 2 pages at %s", dump(r.evs), delivered)
+				}
+			}},
+		{name: "oncall unsilence carries no event.time: the delivery's time", format: "oncall",
+			file: "oncall/unsilence.json", check: func(t *testing.T, r result) {
+				noError(t, r)
+				if len(r.evs) != 1 || !r.evs[0].Time.Equal(delivered) {
+					t.Errorf("events %s; want 1 page at %s", dump(r.evs), delivered)
+				}
+			}},
+		{name: "pagerduty status update: the author is event.agent", format: "pagerduty",
+			file: "pagerduty/incident.status_update_published.json", check: func(t *testing.T, r result) {
+				noError(t, r)
+				if len(r.evs) != 1 || r.evs[0].Data.Responder != "PUSR31" {
+					t.Errorf("events %s; want one status update by PUSR31", dump(r.evs))
+				}
+			}},
+		{name: "pagerduty incident.role.assigned: the commander", format: "pagerduty",
+			file: "pagerduty/incident.role.assigned.json", check: func(t *testing.T, r result) {
+				noError(t, r)
+				if len(r.evs) != 1 || r.evs[0].Type != event.IncidentRoleAssigned || r.evs[0].Data.Role != "commander" {
+					t.Errorf("events %s; want one incident.role_assigned, commander", dump(r.evs))
+				}
+			}},
+		{name: "pagerduty incident.task.created: skipped, counted", format: "pagerduty",
+			body: pdTask("incident.task.created"), check: skippedWith("pagerduty:task_skipped")},
+		{name: "pagerduty incident.task.updated: skipped, counted", format: "pagerduty",
+			body: pdTask("incident.task.updated"), check: skippedWith("pagerduty:task_skipped")},
+		{name: "pagerduty incident.task.completed: skipped, counted", format: "pagerduty",
+			body: pdTask("incident.task.completed"), check: skippedWith("pagerduty:task_skipped")},
+		{name: "pagerduty resolved with a null agent: by the system", format: "pagerduty",
+			file: "pagerduty/incident.resolved.automation.json", check: func(t *testing.T, r result) {
+				noError(t, r)
+				if len(r.evs) != 1 || r.evs[0].Data.ResolvedBy != event.ResolvedBySystem {
+					t.Errorf("events %s; want resolved_by system", dump(r.evs))
+				}
+			}},
+		{name: "pagerduty triggered with a null agent: detected by an alert", format: "pagerduty",
+			body: strings.Replace(string(fixtures.Read(t, "pagerduty/incident.triggered.json")),
+				`"agent":{"id":"PINT4","type":"service_reference","summary":"checkout-api"}`, `"agent":null`, 1),
+			check: func(t *testing.T, r result) {
+				noError(t, r)
+				if len(r.evs) != 1 || r.evs[0].Data.DetectedBy != event.DetectedByAlert {
+					t.Errorf("events %s; want detected_by alert", dump(r.evs))
+				}
+			}},
+		{name: "pagerduty incident.urgency_updated is no documented type", format: "pagerduty",
+			body: strings.Replace(string(fixtures.Read(t, "pagerduty/incident.acknowledged.json")), `"incident.acknowledged"`, `"incident.urgency_updated"`, 1),
+			check: func(t *testing.T, r result) {
+				var e *event.Error
+				if !errors.As(r.err, &e) || e.Reason != event.ReasonUnknownType {
+					t.Errorf("Decode = %s, %v; want unknown_type", dump(r.evs), r.err)
+				}
+			}},
+		{name: "opsgenie priority as the integer 3 is P3", format: "opsgenie",
+			file: "opsgenie/create.numeric-priority.json", check: func(t *testing.T, r result) {
+				noError(t, r)
+				if len(r.evs) != 2 || r.evs[0].Data.Severity != "SEV3" {
+					t.Errorf("events %s; want 2 events of SEV3", dump(r.evs))
+				}
+			}},
+		{name: "opsgenie custom action under its own name: skipped, counted", format: "opsgenie",
+			file: "opsgenie/custom-action.json", check: skippedWith("opsgenie:custom_action_skipped")},
+		{name: "opsgenie custom action mapped in action_map", format: "opsgenie", file: "opsgenie/custom-action.json",
+			mapping: func(m *decode.Mappings) {
+				m.Opsgenie.ActionMap = map[string]string{"restartreplica": "incident.mitigated"}
+			},
+			check: func(t *testing.T, r result) {
+				noError(t, r)
+				want := []event.Event{ev("opsgenie-adfc8c83747076d8a9f2b965bce73e80", "opsgenie", event.IncidentMitigated,
+					"2026-03-04T03:10:00.125Z", event.Data{IncidentID: "5b1d0f3e-82bb-4d2f-9c1f-3e6a9b7d2c88",
+						AlertKey: "ledger:ReplicationLag", Title: "Ledger replication lag above 60s", Service: "ledger",
+						Responder: "chidi@example.com"})}
+				if !reflect.DeepEqual(r.evs, want) || len(r.warned) != 0 {
+					t.Errorf("events %s, warnings %v\nwant: %s, none", dump(r.evs), r.warned, dump(want))
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, warned := warnings()
+			if tt.mapping != nil {
+				tt.mapping(&o.Mappings)
+			}
+			m := decode.Message{Value: []byte(tt.body), Time: delivered}
+			if tt.file != "" {
+				m = message(t, tt.file)
+				m.Time = delivered
+			}
+			evs, err := mustNew(t, tt.format, o).Decode(m)
+			tt.check(t, result{evs, err, *warned})
+		})
+	}
+}
+
+// TestTimelessWithoutDeliveryTime: an OnCall event without event.time read
+// where no delivery time is known (a file line) is a missing_field dead
+// letter, not an event at the zero time.
+func TestTimelessWithoutDeliveryTime(t *testing.T) {
+	m := message(t, "oncall/unresolve.json")
+	m.Time = time.Time{}
+	evs, err := mustNew(t, decode.OnCall, decode.DefaultOptions()).Decode(m)
+	var e *event.Error
+	if !errors.As(err, &e) || e.Reason != event.ReasonMissingField || e.Field != "event.time" {
+		t.Errorf("Decode = %s, %v; want missing_field event.time", dump(evs), err)
+	}
+}
+
+// TestActionMap: action_map targets are checked when a decoder is made, and
+// a mapped action can be skipped silently.
+func TestActionMap(t *testing.T) {
+	for _, tt := range []struct {
+		target string
+		ok     bool
+	}{
+		{"incident.mitigated", true}, {"incident.acknowledged", true}, {"skip", true},
+		{"incident.role_assigned", false}, {"alert.triggered", false}, {"Mitigated", false},
+	} {
+		o := decode.DefaultOptions()
+		o.Mappings.Opsgenie.ActionMap = map[string]string{"RestartReplica": tt.target}
+		_, err := decode.New(decode.Auto, o)
+		if (err == nil) != tt.ok {
+			t.Errorf("action_map target %q: New error %v, want ok=%v", tt.target, err, tt.ok)
+		}
+	}
+	o, warned := warnings()
+	o.Mappings.Opsgenie.ActionMap = map[string]string{"RestartReplica": "skip"}
+	evs, err := mustNew(t, decode.Opsgenie, o).Decode(message(t, "opsgenie/custom-action.json"))
+	if err != nil || len(evs) != 0 || len(*warned) != 0 {
+		t.Errorf("skip: Decode = %s, %v, warnings %v; want nothing", dump(evs), err, *warned)
 	}
 }

@@ -532,6 +532,24 @@ func TestGrafanaWithoutTimestamp(t *testing.T) {
 	}
 }
 
+// OnCall sends no event.time with unresolve (nor unacknowledge, unsilence):
+// the reopened alert group is stored at the webhook's arrival.
+func TestOnCallTimelessAtArrival(t *testing.T) {
+	e := newDirect(t, nil)
+	body := fixtures.Read(t, "oncall/unresolve.json")
+	h := http.Header{"Authorization": {basic(ocUser, ocPass)}}
+	if a := post(t, e.srv.URL+"/webhooks/oncall", body, h); a.code != http.StatusOK {
+		t.Fatalf("answer %d %v", a.code, a.body)
+	}
+	var at time.Time
+	if err := e.st.DB().QueryRow(`SELECT time FROM events WHERE type = 'incident.reopened'`).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+	if !at.Equal(testNow) {
+		t.Errorf("incident.reopened stored at %s, want the arrival %s", at.UTC(), testNow.UTC())
+	}
+}
+
 // Grafana's header names are settings of the contact point.
 func TestGrafanaCustomHeaders(t *testing.T) {
 	e := newDirect(t, func(c *webhook.Config) {
