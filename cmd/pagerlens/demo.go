@@ -22,7 +22,7 @@ import (
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/internal/demo"
-	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/embedkafka"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -107,7 +107,7 @@ func runDemo(ctx context.Context, o demoOptions) error {
 	}
 	db := filepath.Join(dir, "pagerlens.duckdb")
 
-	broker, err := kafkatest.Start(kafkatest.Options{Topics: []string{demoTopic}, Partitions: 4})
+	broker, err := embedkafka.Start(embedkafka.Options{Topics: []string{demoTopic}, Partitions: 4})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -200,7 +200,7 @@ func runDemo(ctx context.Context, o demoOptions) error {
 
 	trickleErr := make(chan error, 1)
 	go func() {
-		trickleErr <- demo.Trickle(ctx, o.seed+1000, o.teams, time.Now(), o.speedup, func(ms []kafkatest.Message) error {
+		trickleErr <- demo.Trickle(ctx, o.seed+1000, o.teams, time.Now(), o.speedup, func(ms []embedkafka.Message) error {
 			return broker.Produce(ctx, demoTopic, ms...)
 		})
 	}()

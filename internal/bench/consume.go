@@ -18,7 +18,7 @@ import (
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/internal/config"
-	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/embedkafka"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -49,14 +49,14 @@ func (r *runner) consume() error {
 		return err
 	}
 	evs = nil
-	br, err := kafkatest.Start(kafkatest.Options{Topics: []string{"events"}, Partitions: 4})
+	br, err := embedkafka.Start(embedkafka.Options{Topics: []string{"events"}, Partitions: 4})
 	if err != nil {
 		return err
 	}
 	defer br.Close()
-	kms := make([]kafkatest.Message, len(msgs))
+	kms := make([]embedkafka.Message, len(msgs))
 	for i, v := range msgs {
-		kms[i] = kafkatest.Message{Value: v}
+		kms[i] = embedkafka.Message{Value: v}
 	}
 	r.logf("consume: producing %d messages", n)
 	for lo := 0; lo < len(kms); lo += 50_000 {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pagerlens/pagerlens/event"
-	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/embedkafka"
 	"github.com/pagerlens/pagerlens/internal/synth"
 )
 
@@ -31,17 +31,17 @@ func key(e event.Event) []byte {
 
 // Message is e as a Kafka record keyed by key, as the demo and the
 // dashboards end-to-end test produce their streams.
-func Message(e event.Event) (kafkatest.Message, error) {
+func Message(e event.Event) (embedkafka.Message, error) {
 	v, err := event.Marshal(e)
 	if err != nil {
-		return kafkatest.Message{}, err
+		return embedkafka.Message{}, err
 	}
-	return kafkatest.Message{Key: key(e), Value: v}, nil
+	return embedkafka.Message{Key: key(e), Value: v}, nil
 }
 
 // History returns the synthetic history as Kafka messages, in time order.
-func History(seed int64, teams, days int, end time.Time) ([]kafkatest.Message, error) {
-	var out []kafkatest.Message
+func History(seed int64, teams, days int, end time.Time) ([]embedkafka.Message, error) {
+	var out []embedkafka.Message
 	cfg := synth.Config{Seed: seed, Teams: teams, Days: days, End: end.Truncate(time.Second), Duplicates: 0.005, Disorder: 0.01}
 	err := synth.Generate(cfg, func(e event.Event) error {
 		m, err := Message(e)
@@ -63,7 +63,7 @@ var errDone = errors.New("done")
 // synthetic world (another seed), played speedup times faster than real
 // time, each event stamped with the moment it is sent so that it lands in
 // the present. send is called with each due group of events.
-func Trickle(ctx context.Context, seed int64, teams int, start time.Time, speedup float64, send func([]kafkatest.Message) error) error {
+func Trickle(ctx context.Context, seed int64, teams int, start time.Time, speedup float64, send func([]embedkafka.Message) error) error {
 	if speedup <= 0 {
 		speedup = 60
 	}
@@ -75,7 +75,7 @@ func Trickle(ctx context.Context, seed int64, teams int, start time.Time, speedu
 	}
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
-	var due []kafkatest.Message
+	var due []embedkafka.Message
 	var sendErr error
 	for e := range seq {
 		// Compress the world's clock: an event t after start is sent at
