@@ -49,20 +49,40 @@ type Config struct {
 	Logger          *slog.Logger
 }
 
+// The consumer's defaults, also those of serve's flags and config file.
+const (
+	// DefaultBatchSize is the messages a batch holds before it is
+	// written, without a backlog.
+	DefaultBatchSize = 5000
+	// DefaultBatchWait is the time after a batch's first message before
+	// it is written.
+	DefaultBatchWait = 250 * time.Millisecond
+	// DefaultBatchMaxCap caps the default BatchMax (10 × BatchSize): a
+	// batch of 50,000 stores in about a second, well inside a rebalance
+	// timeout (docs/scaling.md).
+	DefaultBatchMaxCap = 50_000
+	// DefaultGroup is the consumer group.
+	DefaultGroup = "pagerlens"
+	// DefaultFileBatchSize is the events per transaction of a file
+	// backfill (`pagerlens ingest --batch-size`): larger than a live
+	// batch, as nothing waits on a backfill's latency.
+	DefaultFileBatchSize = 50_000
+)
+
 // Defaults fills in zero fields.
 func (c *Config) Defaults() {
 	if c.BatchSize <= 0 {
-		c.BatchSize = 5000
+		c.BatchSize = DefaultBatchSize
 	}
 	if c.BatchWait <= 0 {
-		c.BatchWait = 250 * time.Millisecond
+		c.BatchWait = DefaultBatchWait
 	}
 	if c.BatchMax <= 0 {
-		c.BatchMax = max(c.BatchSize, min(10*c.BatchSize, 50_000))
+		c.BatchMax = max(c.BatchSize, min(10*c.BatchSize, DefaultBatchMaxCap))
 	}
 	c.BatchMax = max(c.BatchMax, c.BatchSize)
 	if c.Group == "" {
-		c.Group = "pagerlens"
+		c.Group = DefaultGroup
 	}
 	if c.Observer == nil {
 		c.Observer = nopObserver{}

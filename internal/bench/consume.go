@@ -68,9 +68,9 @@ func (r *runner) consume() error {
 
 	start := time.Now()
 	kr := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{br.Addr()}, GroupID: "raw",
-		GroupTopics: []string{"events"}, MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 250 * time.Millisecond,
-		QueueCapacity: 5000, StartOffset: kafka.FirstOffset})
-	batch := make([]kafka.Message, 0, 5000)
+		GroupTopics: []string{"events"}, MinBytes: 1, MaxBytes: 10 << 20, MaxWait: ingest.DefaultBatchWait,
+		QueueCapacity: ingest.DefaultBatchSize, StartOffset: kafka.FirstOffset})
+	batch := make([]kafka.Message, 0, ingest.DefaultBatchSize)
 	for got := 0; got < n; got++ {
 		m, err := kr.FetchMessage(ctx)
 		if err != nil {
@@ -109,7 +109,7 @@ func (r *runner) consume() error {
 
 	// The default batch (5,000 messages or 250 ms: low latency for live
 	// traffic) and a 50,000-message batch (catching up on a backlog).
-	for _, batchSize := range []int{5000, 50_000} {
+	for _, batchSize := range []int{ingest.DefaultBatchSize, ingest.DefaultBatchMaxCap} {
 		db := r.path(fmt.Sprintf("consume-%d.duckdb", batchSize))
 		if err := copyFile(base, db); err != nil {
 			return err

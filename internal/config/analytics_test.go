@@ -1,14 +1,17 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/ingest"
 )
 
 // TestAnalyticsDefaults: a config without the section computes exactly
@@ -195,4 +198,60 @@ func TestREADMEExample(t *testing.T) {
 	if len(cfg.Exports) == 0 || cfg.Webhooks.PagerDuty == nil {
 		t.Errorf("exports %d, webhooks %+v: the example's sections were not read", len(cfg.Exports), cfg.Webhooks)
 	}
+	// The example states the defaults of these keys: the owning packages'
+	// constants, through Default.
+	def := Default()
+	for _, k := range []struct {
+		key       string
+		got, want any
+	}{
+		{"listen", cfg.Listen, def.Listen},
+		{"store.memory_limit", cfg.Store.MemoryLimit, def.Store.MemoryLimit},
+		{"store.threads", cfg.Store.Threads, def.Store.Threads},
+		{"store.go_memory_limit", cfg.Store.GoMemoryLimit, def.Store.GoMemoryLimit},
+		{"kafka.group", cfg.Kafka.Group, def.Kafka.Group},
+		{"kafka.batch_size", cfg.Kafka.BatchSize, def.Kafka.BatchSize},
+		{"kafka.batch_max", cfg.Kafka.BatchMax, def.Kafka.BatchMax},
+		{"kafka.batch_wait", cfg.Kafka.BatchWait, def.Kafka.BatchWait},
+		{"kafka.wait_for_brokers", cfg.Kafka.WaitForBrokers, def.Kafka.WaitForBrokers},
+		{"prometheus.refresh_interval", cfg.Prometheus.RefreshInterval, def.Prometheus.RefreshInterval},
+		{"prometheus.responder_label", cfg.Prometheus.ResponderLabel, def.Prometheus.ResponderLabel},
+		{"prometheus.max_alertnames", cfg.Prometheus.MaxAlertnames, def.Prometheus.MaxAlertnames},
+	} {
+		if k.got != k.want {
+			t.Errorf("README example %s: %v; the default is %v", k.key, k.got, k.want)
+		}
+	}
+}
+
+// TestDocsDefaults: the defaults the docs' prose states are the constants.
+func TestDocsDefaults(t *testing.T) {
+	def := Default()
+	for _, d := range []struct{ file, text string }{
+		{"README.md", "with the same default (" + def.Store.GoMemoryLimit + ")"},
+		{"README.md", "`/metrics` on `" + def.Listen + "`"},
+		{"docs/prometheus.md", "`/metrics` (default `" + def.Listen + "`)"},
+		{"docs/prometheus.md", "(default `" + def.Prometheus.ResponderLabel + "`)"},
+		{"docs/schema.md", fmt.Sprintf("Kafka: up to %s messages or %d ms", thousands(def.Kafka.BatchSize), time.Duration(def.Kafka.BatchWait).Milliseconds())},
+		{"docs/schema.md", fmt.Sprintf("file ingest: %s lines", thousands(ingest.DefaultFileBatchSize))},
+		{"docs/scaling.md", fmt.Sprintf("capped at %s", thousands(ingest.DefaultBatchMaxCap))},
+		{"docs/operations.md", fmt.Sprintf("most %s; never below `--batch-size`", thousands(ingest.DefaultBatchMaxCap))},
+	} {
+		b, err := os.ReadFile(filepath.Join("..", "..", d.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(strings.Fields(string(b)), " "), d.text) {
+			t.Errorf("%s does not say %q", d.file, d.text)
+		}
+	}
+}
+
+// thousands writes n as the docs do: 5,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
