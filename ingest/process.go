@@ -14,15 +14,16 @@ import (
 
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest/decode"
+	mn "github.com/pagerlens/pagerlens/internal/metricnames"
 	"github.com/pagerlens/pagerlens/store"
 )
 
 // Outcomes of one consumed message (the outcome label of
 // pagerlens_ingest_messages_total).
 const (
-	OutcomeStored       = "stored"
-	OutcomeDuplicate    = "duplicate"
-	OutcomeDeadLettered = "dead_lettered"
+	OutcomeStored       = mn.OutcomeStored
+	OutcomeDuplicate    = mn.OutcomeDuplicate
+	OutcomeDeadLettered = mn.OutcomeDeadLettered
 )
 
 // BatchStats describe one committed batch.
@@ -214,7 +215,7 @@ func decodeRange(msgs []raw, decs decoders) store.Batch {
 func safeDecode(dec decode.Decoder, m decode.Message) (evs []event.Event, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			evs, err = nil, &event.Error{Reason: "decoder_panic", Msg: fmt.Sprintf("decoder %s panicked: %v", dec.Format(), r)}
+			evs, err = nil, &event.Error{Reason: event.ReasonDecoderPanic, Msg: fmt.Sprintf("decoder %s panicked: %v", dec.Format(), r)}
 		}
 	}()
 	return dec.Decode(m)

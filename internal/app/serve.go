@@ -99,6 +99,18 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	if err != nil {
 		return config.Invalid(err)
 	}
+	// Every component registers its own self-metrics on the /metrics
+	// registry; those of the configured topics, sources and exports start
+	// at 0.
+	ingestMetrics, err := ingest.NewMetrics(metrics.Self)
+	if err != nil {
+		return err
+	}
+	ingestMetrics.Init(storedTopics(cfg))
+	observer := ingest.Observers{ingestMetrics, ingest.OnBatch(refresher.Poke)}
+	if hooks != nil && hooks.observer != nil {
+		observer = append(observer, hooks.observer)
+	}
 	dec := cfg.DecodeOptions()
 	var consumer *ingest.Consumer
 	if len(cfg.Kafka.Brokers) > 0 {
@@ -107,7 +119,7 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 			BatchSize: cfg.Kafka.BatchSize, BatchWait: time.Duration(cfg.Kafka.BatchWait), BatchMax: cfg.Kafka.BatchMax,
 			Dialer: dialer, StartFromLatest: cfg.Kafka.StartFromLatest, Logger: log,
 			Decode:   dec,
-			Observer: chainObserver(metrics.Observer(), hooks),
+			Observer: observer,
 		}, st)
 		if err != nil {
 			return config.Invalid(err)
@@ -125,7 +137,7 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 		return nil
 	})
 	if webhooks {
-		wh, err := newWebhooks(cfg, st, dialer, dec, metrics, log)
+		wh, err := newWebhooks(cfg, st, dialer, dec, observer, metrics, log)
 		if err != nil {
 			return config.Invalid(err)
 		}
@@ -171,11 +183,16 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	return nil
 }
 
-func chainObserver(o ingest.Observer, hooks *serveHooks) ingest.Observer {
-	if hooks == nil || hooks.observer == nil {
-		return o
+// storedTopics are the topic label values of what serve stores: the
+// consumed topics and, in direct mode, each webhook source's.
+func storedTopics(cfg config.Config) []string {
+	out := topicNames(cfg.Kafka.Topics)
+	if !cfg.Webhooks.Kafka() {
+		for _, s := range cfg.Webhooks.Enabled() {
+			out = append(out, webhook.StoreTopic(s))
+		}
 	}
-	return ingest.Observers{o, hooks.observer}
+	return out
 }
 
 func topicNames(ts []ingest.Topic) []string {
@@ -229,36 +246,17 @@ func analyticsAt(base analytics.Config) func(now time.Time) analytics.Config {
 // it separately. Its counters go on the /metrics registry. acfg carries the
 // roster and thresholds; the scheduler sets Now and the window per run.
 func newExports(jobs []export.Job, st *store.Store, metrics *promexp.Registry, acfg analytics.Config, log *slog.Logger) (*export.Scheduler, error) {
-	s, err := export.New(export.Options{Jobs: jobs, Store: st, Analytics: acfg,
-		Logger: log.With("component", "exports")})
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range s.Collectors() {
-		if err := metrics.Self.Register(c); err != nil {
-			return nil, fmt.Errorf("exports: register metrics: %w", err)
-		}
-	}
-	return s, nil
+	return export.New(export.Options{Jobs: jobs, Store: st, Analytics: acfg,
+		Registerer: metrics.Self, Logger: log.With("component", "exports")})
 }
 
 // newWebhooks builds the webhook intake (docs/webhooks.md) with its
 // counters on the /metrics registry.
-func newWebhooks(cfg config.Config, st *store.Store, dialer *kafka.Dialer, dec decode.Options, metrics *promexp.Registry, log *slog.Logger) (*webhook.Handler, error) {
-	wh, err := webhook.New(webhook.Options{
+func newWebhooks(cfg config.Config, st *store.Store, dialer *kafka.Dialer, dec decode.Options, obs ingest.Observer, metrics *promexp.Registry, log *slog.Logger) (*webhook.Handler, error) {
+	return webhook.New(webhook.Options{
 		Config: cfg.Webhooks, Store: st, Brokers: cfg.Kafka.Brokers, Dialer: dialer,
-		Decode: dec, Observer: metrics.Observer(), Logger: log.With("component", "webhooks"),
+		Decode: dec, Observer: obs, Registerer: metrics.Self, Logger: log.With("component", "webhooks"),
 	})
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range wh.Collectors() {
-		if err := metrics.Self.Register(c); err != nil {
-			wh.Close()
-			return nil, fmt.Errorf("webhooks: register metrics: %w", err)
-		}
-	}
-	return wh, nil
 }
 
 // withWebhookTopics adds the topics the webhook intake produces to in Kafka

@@ -155,6 +155,12 @@ scrape_configs:
 		t.Fatal(err)
 	}
 
+	qs := dashboardQueries(t)
+	if len(qs) == 0 {
+		t.Fatal("no queries found in the dashboards")
+	}
+	freshServe(ctx, t, prom, qs, watch)
+
 	produced := 0
 	for _, topic := range sortedKeys(stream) {
 		if err := broker.Produce(ctx, topic, stream[topic]...); err != nil {
@@ -184,10 +190,6 @@ scrape_configs:
 	}
 	postWebhook(ctx, t, "http://"+serveAddr, token, 2)
 
-	qs := dashboardQueries(t)
-	if len(qs) == 0 {
-		t.Fatal("no queries found in the dashboards")
-	}
 	// Poll until every query has data: the analytics refresh, the export
 	// ticks and the scrapes land at their own pace after the stream is in.
 	// A minute is far more than they need; a panel still empty then is not
@@ -249,6 +251,71 @@ scrape_configs:
 	t.Logf("%d dashboards, %d panels: %d panel queries and %d variable queries, %s (%d allowlisted) after %d polls; %d messages; build %s, total %s",
 		len(dashboardUIDs(qs)), len(panels), len(qs)-vars, vars, result, len(noDataAllowed), rounds, produced,
 		builtAt.Sub(start).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}
+
+// freshNoData lists the pipeline panels that cannot show a number before
+// the first message, with the reason; every other pipeline panel must show
+// one (0 for the counters) on a serve that has received nothing.
+var freshNoData = map[string]string{
+	dashboards.UIDPipeline + " / Consumer lag":                      "per partition, reported with the first fetched messages",
+	dashboards.UIDPipeline + " / Batch duration":                    "a quantile of no batches is NaN",
+	dashboards.UIDPipeline + " / Webhook latency p99":               "a quantile of no requests is NaN",
+	dashboards.UIDPipeline + " / Time since last successful export": "no success yet (0 would read as 1970)",
+}
+
+// freshServe checks the pipeline dashboard before anything is produced or
+// posted: the self-metrics whose label values are known in advance (topics,
+// outcomes, dead-letter reasons, decode warnings, webhook sources, exports)
+// are exposed at 0, so their panels show 0, not "No data".
+func freshServe(ctx context.Context, t *testing.T, prom testkit.Prom, all []dashQuery, watch []*e2eutil.Proc) {
+	t.Helper()
+	var qs []dashQuery
+	for _, q := range all {
+		if q.q.Dashboard == dashboards.UIDPipeline && q.q.Variable == "" {
+			qs = append(qs, q)
+		}
+	}
+	if len(qs) == 0 {
+		t.Fatal("no pipeline dashboard queries")
+	}
+	var problems map[string][]string
+	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	err := e2eutil.Poll(pctx, "every fresh pipeline panel shows a number", 500*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
+		got, err := queryProblems(ctx, prom, qs)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, "deadline during a round of queries", nil
+			}
+			return false, "", err
+		}
+		problems = got
+		for p := range problems {
+			if _, ok := freshNoData[p]; !ok {
+				return false, fmt.Sprintf("%d pipeline panels without a number", len(problems)), nil
+			}
+		}
+		return true, "", nil
+	})
+	if err != nil {
+		t.Error(err)
+		for _, p := range sortedKeys(problems) {
+			if _, ok := freshNoData[p]; !ok {
+				for _, msg := range problems[p] {
+					t.Errorf("fresh serve: %s", msg)
+				}
+			}
+		}
+	}
+	for p := range freshNoData {
+		found := false
+		for _, q := range qs {
+			found = found || q.panelKey() == p
+		}
+		if !found {
+			t.Errorf("freshNoData lists %s, which is not a pipeline panel", p)
+		}
+	}
 }
 
 // startProc starts bin; when the test ends it must stop cleanly on SIGTERM
