@@ -42,11 +42,12 @@ func mttxStat(p promql, title, summary, meaning string) panel {
 	}
 }
 
-const (
-	meaningMTTD = "Time to detect (MTTD): trigger time − start of customer impact, for incidents whose trigger carries the impact start."
-	meaningMTTA = "Time to acknowledge (MTTA): first explicit acknowledgement − trigger time, for acknowledged incidents (reassign, escalate and resolve are not acks; incidents resolved without an ack count as auto-resolved instead)."
-	meaningMTTM = "Time to mitigate (MTTM): first mitigation (else the resolve) − trigger time, for mitigated or resolved incidents."
-	meaningMTTR = "Time to resolve (MTTR): final resolve (not followed by a reopen) − trigger time, for resolved incidents; open incidents never enter the mean."
+// The figures' definitions, kept with their families in metricnames.
+var (
+	meaningMTTD = mn.Meaning(mn.IncidentDetectSeconds)
+	meaningMTTA = mn.Meaning(mn.IncidentAckSeconds)
+	meaningMTTM = mn.Meaning(mn.IncidentMitigateSeconds)
+	meaningMTTR = mn.Meaning(mn.IncidentResolveSeconds)
 )
 
 func overview(p promql) def {

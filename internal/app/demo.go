@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/dashboards"
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/internal/config"
@@ -106,20 +105,14 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	cfg.Kafka.Group = "pagerlens-demo"
 	cfg.Prometheus.RefreshInterval = config.Duration(10 * time.Second)
 
-	type running struct {
-		st   *store.Store
-		addr string
-	}
-	started := make(chan running, 1)
+	started := make(chan served, 1)
 	serveErr := make(chan error, 1)
 	sctx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServe()
 	go func() {
-		serveErr <- runServe(sctx, cfg, &serveHooks{observer: observer, started: func(st *store.Store, addr string) {
-			started <- running{st, addr}
-		}})
+		serveErr <- runServe(sctx, cfg, &serveHooks{observer: observer, started: func(s served) { started <- s }})
 	}()
-	var r running
+	var r served
 	select {
 	case r = <-started:
 	case err := <-serveErr:
@@ -148,13 +141,15 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	progressDone()
 	fmt.Fprintf(o.Out, "consumed %d messages in %s\n", len(history), time.Since(start).Round(100*time.Millisecond))
 
-	info, err := demoArtifacts(ctx, r.st, dir, r.addr, o)
+	info, err := demoArtifacts(ctx, r.store, dir, r.addr, o)
 	if err != nil {
 		stopServe()
 		<-serveErr
 		return err
 	}
-	snap, err := analytics.Compute(ctx, r.st, analytics.DefaultConfig(time.Now()))
+	// The snapshot /metrics serves, refreshed now that the history is in:
+	// the summary shows what the dashboards show, computed once.
+	snap, err := r.snapshot(ctx)
 	if err != nil {
 		stopServe()
 		<-serveErr

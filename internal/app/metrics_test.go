@@ -21,7 +21,6 @@ import (
 	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
 	mn "github.com/pagerlens/pagerlens/internal/metricnames"
-	"github.com/pagerlens/pagerlens/store"
 )
 
 // TestFreshServeMetrics: a serve that has received nothing yet (a real
@@ -48,7 +47,7 @@ func TestFreshServeMetrics(t *testing.T) {
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, cfg, &serveHooks{started: func(_ *store.Store, a string) { addr <- a }})
+		done <- runServe(ctx, cfg, &serveHooks{started: func(s served) { addr <- s.addr }})
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -25,9 +25,17 @@ import (
 type serveHooks struct {
 	// observer also receives the consumer's batches (progress).
 	observer ingest.Observer
-	// started is called once everything runs, with the open store and the
-	// HTTP server's address.
-	started func(st *store.Store, addr string)
+	// started is called once everything runs.
+	started func(served)
+}
+
+// served is what a running serve offers its hooks.
+type served struct {
+	store *store.Store
+	addr  string // the HTTP server's
+	// snapshot refreshes the analytics now and returns the snapshot that
+	// /metrics then serves.
+	snapshot func(context.Context) (*analytics.Snapshot, error)
 }
 
 // Serve runs `pagerlens serve` with cfg (flags, variables and file already
@@ -174,7 +182,12 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	g.Go(func() error { return refresher.Run(gctx) })
 	g.Go(func() error { return exports.Run(gctx) })
 	if hooks != nil && hooks.started != nil {
-		hooks.started(st, srv.Addr())
+		hooks.started(served{store: st, addr: srv.Addr(), snapshot: func(ctx context.Context) (*analytics.Snapshot, error) {
+			if err := refresher.Refresh(ctx); err != nil {
+				return nil, err
+			}
+			return metrics.Collector.Snapshot(), nil
+		}})
 	}
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -15,18 +15,10 @@ import (
 	"github.com/pagerlens/pagerlens/internal/synth"
 )
 
-// key is the Kafka record key a producer should use: the incident id, else
-// the alert key, else the responder, so that one incident's events stay in
-// one partition (and one shard).
+// key is the Kafka record key a producer should use (event.PartitionKey);
+// a shift event falls back to its responder.
 func key(e event.Event) []byte {
-	switch {
-	case e.Data.IncidentID != "":
-		return []byte(e.Data.IncidentID)
-	case e.Data.AlertKey != "":
-		return []byte(e.Data.AlertKey)
-	default:
-		return []byte(e.Data.Responder)
-	}
+	return []byte(event.PartitionKey(e.Data.IncidentID, e.Data.AlertKey, e.Data.Responder))
 }
 
 // Message is e as a Kafka record keyed by key, as the demo and the

@@ -236,6 +236,39 @@ var All = []Family{
 	{WebhookRequestDurationSeconds, Histogram, ls(LabelSource), "Duration of webhook requests, by source, until the events are durable."},
 }
 
+// meanings are the longer definitions of the figures, as the dashboards'
+// panel descriptions give them; Help (above) is the short one of the
+// exposition. Both are kept here, beside each other, so that a definition
+// is changed in one file for /metrics and the dashboards alike (docs/metrics.md
+// holds the full rules). The all-time histograms mean what their windowed
+// summaries mean.
+var meanings = map[string]string{
+	IncidentDetectSeconds:   "Time to detect (MTTD): trigger time − start of customer impact, for incidents whose trigger carries the impact start.",
+	IncidentAckSeconds:      "Time to acknowledge (MTTA): first explicit acknowledgement − trigger time, for acknowledged incidents (reassign, escalate and resolve are not acks; incidents resolved without an ack count as auto-resolved instead).",
+	IncidentMitigateSeconds: "Time to mitigate (MTTM): first mitigation (else the resolve) − trigger time, for mitigated or resolved incidents.",
+	IncidentResolveSeconds:  "Time to resolve (MTTR): final resolve (not followed by a reopen) − trigger time, for resolved incidents; open incidents never enter the mean.",
+}
+
+// sameMeaning maps a family to the one whose meaning it shares.
+var sameMeaning = map[string]string{
+	IncidentAckDurationSeconds:     IncidentAckSeconds,
+	IncidentResolveDurationSeconds: IncidentResolveSeconds,
+}
+
+// Meaning is the definition of the figure name for a panel description;
+// it panics for a family without one (a dashboard bug the build's tests
+// find).
+func Meaning(name string) string {
+	if n, ok := sameMeaning[name]; ok {
+		name = n
+	}
+	m := meanings[name]
+	if m == "" {
+		panic("metricnames: no meaning for " + name)
+	}
+	return m
+}
+
 // Lookup returns the family named name.
 func Lookup(name string) (Family, bool) {
 	for _, f := range All {
