@@ -1,6 +1,8 @@
 // Package config is the YAML configuration of `pagerlens serve`: its schema,
-// defaults and strict loading (an unknown key is an error naming its line).
-// Flags and PAGERLENS_* environment variables override it in cmd/pagerlens.
+// defaults (the owning packages' constants) and strict loading, with every
+// problem reported at once by dotted key (an unknown key names its line).
+// Flags and PAGERLENS_* environment variables override it in cmd/pagerlens,
+// which records what set each key (SetBy) so that its problems name it.
 package config
 
 import (

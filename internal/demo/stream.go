@@ -1,7 +1,6 @@
-// Package demo runs the whole pipeline on synthetic data for `pagerlens
-// demo`: an embedded broker, 90 days of history, a live trickle, the
-// consumer, /metrics, the Grafana provisioning tree, a fatigue report and a
-// summary. Everything here is orchestration of the real packages.
+// Package demo holds what `pagerlens demo` adds to the real pipeline: the
+// synthetic history and live trickle as keyed Kafka records, and the summary
+// it prints. internal/app runs the demo (broker, serve, dashboards, report).
 package demo
 
 import (
