@@ -87,7 +87,9 @@ var migrations = [][]string{
 	// the REST API and delivered by webhook is stored once. The events
 	// stored under the old rule ("pagerduty-" + the webhook event id, every
 	// PagerDuty type but incident.role_assigned, which was derived already)
-	// are given their new id here, so that a webhook redelivered, or the
+	// are given their new id, and their time in whole seconds as the
+	// decoder now gives it (the store's duplicate check expects a duplicate
+	// at its original's time), so that a webhook redelivered, or the
 	// same history imported, after the upgrade is not stored again. Two old
 	// events that are one transition by the new rule (incident.reassigned
 	// and incident.delegated at one instant) keep one row, the first
@@ -95,7 +97,7 @@ var migrations = [][]string{
 	// rewritten events: they are marked stale and rebuilt at the next open
 	// with analytics (Store.RebuildIfStale).
 	{
-		`UPDATE events SET id = ` + pagerDutyIDSQL + `
+		`UPDATE events SET id = ` + pagerDutyIDSQL + `, time = date_trunc('second', time)
 		WHERE source = 'pagerduty' AND id LIKE 'pagerduty-%' AND incident_id IS NOT NULL
 			AND type <> 'incident.role_assigned'`,
 		`DELETE FROM events WHERE rowid IN (

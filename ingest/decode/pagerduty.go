@@ -152,6 +152,11 @@ func (d pagerDuty) Decode(m Message) ([]event.Event, error) {
 	if !ok {
 		return nil, errf(event.ReasonMissingField, "event.occurred_at", "pagerduty %s: required", short(pe.ID))
 	}
+	// Whole seconds, as the REST API's log entries have them: the same
+	// transition by either path has the same id (PagerDutyID) and the same
+	// time, which the store's duplicate check relies on (a duplicate
+	// carries its original's time).
+	t = t.Truncate(time.Second)
 	e := event.Event{Source: PagerDuty, Type: typ, Time: t}
 	pd := &pe.Data
 	agentUser := ""
