@@ -77,8 +77,9 @@ func TestSourceTopicsEndToEnd(t *testing.T) {
 	testkit.WaitCounts(t, s, int64(len(wantIDs)), 0)
 	stop()
 
-	// PagerDuty Q2WXYZ: triggered 02:11:03.210, acknowledged and resolved per
-	// the fixtures; the decoder-level test pins 6m41.91s and 51m37.29s.
+	// PagerDuty Q2WXYZ: triggered 02:11:03(.210), acknowledged 02:17:45(.120)
+	// and resolved 03:02:40(.500), in whole seconds as the decoder gives
+	// PagerDuty times (decode.PagerDutyID): 6m42s and 51m37s.
 	var ackMs, resolveMs int64
 	err := s.DB().QueryRow(`
 		SELECT epoch_ms(max(time) FILTER (WHERE type = 'incident.acknowledged')) - epoch_ms(min(time) FILTER (WHERE type = 'incident.triggered')),
@@ -87,7 +88,7 @@ func TestSourceTopicsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ackMs != (6*60+41)*1000+910 || resolveMs != (51*60+37)*1000+290 {
-		t.Errorf("PagerDuty ack %d ms, resolve %d ms; want 401910 and 3097290", ackMs, resolveMs)
+	if ackMs != (6*60+42)*1000 || resolveMs != (51*60+37)*1000 {
+		t.Errorf("PagerDuty ack %d ms, resolve %d ms; want 402000 and 3097000", ackMs, resolveMs)
 	}
 }

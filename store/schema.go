@@ -67,7 +67,67 @@ var migrations = [][]string{
 		`CREATE TABLE derived_state (through TIMESTAMP)`,
 		`INSERT INTO derived_state SELECT max(ingested_at) FROM events`,
 	},
+	// 4: what each importer (ingest/importers) has completely imported, so
+	// that a rerun, or serve's poller, goes on where the last one stopped:
+	// [origin, cursor) is complete; pending lists items (PagerDuty incident
+	// ids) still open at the cursor, to read again on the next run. Written
+	// in the transaction of the batch whose events it accounts for
+	// (Batch.State).
+	{
+		`CREATE TABLE import_state (
+			source     VARCHAR PRIMARY KEY,  -- "pagerduty", …
+			origin     TIMESTAMP NOT NULL,   -- start of the completely imported range
+			cursor     TIMESTAMP NOT NULL,   -- its end: the end of the last complete window
+			pending    VARCHAR[],            -- items to read again (open incidents)
+			updated_at TIMESTAMP NOT NULL
+		)`,
+	},
+	// 5: PagerDuty events get ids by the transition (decode.PagerDutyID)
+	// instead of the webhook event's id, so that a transition imported from
+	// the REST API and delivered by webhook is stored once. The events
+	// stored under the old rule ("pagerduty-" + the webhook event id, every
+	// PagerDuty type but incident.role_assigned, which was derived already)
+	// are given their new id, and their time in whole seconds as the
+	// decoder now gives it (the store's duplicate check expects a duplicate
+	// at its original's time), so that a webhook redelivered, or the
+	// same history imported, after the upgrade is not stored again. Two old
+	// events that are one transition by the new rule (incident.reassigned
+	// and incident.delegated at one instant) keep one row, the first
+	// ingested. The derived tables hold ids and counts (escalations) of the
+	// rewritten events: they are marked stale and rebuilt at the next open
+	// with analytics (Store.RebuildIfStale).
+	{
+		`UPDATE events SET id = ` + pagerDutyIDSQL + `, time = date_trunc('second', time)
+		WHERE source = 'pagerduty' AND id LIKE 'pagerduty-%' AND incident_id IS NOT NULL
+			AND type <> 'incident.role_assigned'`,
+		`DELETE FROM events WHERE rowid IN (
+			SELECT rowid FROM (
+				SELECT rowid, row_number() OVER (PARTITION BY id ORDER BY ingested_at, rowid) AS n
+				FROM events WHERE source = 'pagerduty')
+			WHERE n > 1)`,
+		`INSERT INTO store_flags (name) SELECT '` + flagDerivedStale + `'
+		WHERE EXISTS (SELECT 1 FROM events WHERE source = 'pagerduty')
+		ON CONFLICT DO NOTHING`,
+	},
 }
+
+// pagerDutyIDSQL is decode.PagerDutyID in SQL, over the stored columns
+// (migration 5): "pagerduty-" + the first 16 bytes of SHA-256 over the
+// fields, each written as <byte length>:<value>. Never change what it
+// computes: it is part of a released migration (TestPagerDutyIDMigration
+// pins it to the Go rule).
+var pagerDutyIDSQL = func() string {
+	field := func(expr string) string {
+		return "CAST(strlen(" + expr + ") AS VARCHAR) || ':' || " + expr
+	}
+	second := `strftime(date_trunc('second', time), '%Y-%m-%dT%H:%M:%SZ')`
+	responder, channel := `coalesce(responder, '')`, `coalesce(channel, '')`
+	return `'pagerduty-' || left(sha256(` + field("type") + ` || ` + field("incident_id") + ` || ` + field(second) + ` ||
+		CASE type
+			WHEN 'page.notified' THEN ` + field(responder) + ` || ` + field(channel) + `
+			WHEN 'incident.status_update' THEN ` + field(responder) + `
+			ELSE '' END), 32)`
+}()
 
 // eventColumns is the column order of events, as the appender writes it.
 const eventColumnCount = 30

@@ -40,6 +40,9 @@ type DeadLetter struct {
 type Batch struct {
 	Rows        []Row
 	DeadLetters []DeadLetter
+	// State, if set, is written in the same transaction (an importer's
+	// cursor advanced with the window's events; see ImportState).
+	State *ImportState
 }
 
 // Result counts what a batch did.
@@ -151,7 +154,7 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (Result, error) {
 
 	rows, dups := dedupBatch(b.Rows)
 	res := Result{Duplicates: dups}
-	if len(rows) == 0 && len(b.DeadLetters) == 0 {
+	if len(rows) == 0 && len(b.DeadLetters) == 0 && b.State == nil {
 		return res, nil
 	}
 	if len(rows) > 0 {
@@ -193,7 +196,7 @@ func (s *Store) WriteBatch(ctx context.Context, b Batch) (Result, error) {
 		}
 		w := batchWriter{ctx: ctx, dc: dc.(driver.Conn), derived: derived, trace: s.trace, recent: s.recent}
 		var err error
-		res, err = w.write(rows, b.DeadLetters, res, now)
+		res, err = w.write(rows, b.DeadLetters, b.State, res, now)
 		return err
 	})
 	if err != nil {
@@ -258,7 +261,7 @@ func (w batchWriter) traced(step string, start time.Time) {
 	}
 }
 
-func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result, now time.Time) (_ Result, err error) {
+func (w batchWriter) write(rows []Row, dls []DeadLetter, st *ImportState, res Result, now time.Time) (_ Result, err error) {
 	// Staging tables live in the connection's temp catalog; they are created
 	// on first use of each pooled connection.
 	if _, err := w.exec(`CREATE TEMP TABLE IF NOT EXISTS staging AS SELECT * FROM events LIMIT 0`); err != nil {
@@ -371,6 +374,11 @@ func (w batchWriter) write(rows []Row, dls []DeadLetter, res Result, now time.Ti
 			return res, err
 		}
 		res.DeadLettered = int(n)
+	}
+	if st != nil {
+		if err := w.writeImportState(st, now); err != nil {
+			return res, err
+		}
 	}
 	if _, err := w.exec(`COMMIT`); err != nil {
 		return res, err

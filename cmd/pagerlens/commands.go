@@ -10,7 +10,7 @@ import (
 func subcommands() []*cobra.Command {
 	return []*cobra.Command{
 		newServeCmd(),
-		newIngestCmd(),
+		newIngestCmd(), newImportCmd(),
 		newSQLCmd(),
 		newBackupCmd(),
 		newMetricsCmd(),

@@ -185,3 +185,7 @@ type ref struct {
 	Type    string `json:"type"`
 	Summary string `json:"summary"`
 }
+
+// DerivedID is the derived-id rule above for importers that make events of
+// things no decoder sees (ingest/importers: PagerDuty on-call shifts).
+func DerivedID(source string, fields ...string) string { return derivedID(source, fields...) }

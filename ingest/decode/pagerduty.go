@@ -14,8 +14,11 @@ func init() {
 }
 
 // pagerDuty decodes PagerDuty Webhooks V3: {"event": {...}}, one event per
-// message. PagerDuty gives every webhook event an id, so the canonical id is
-// "pagerduty-" + event.id and a redelivery dedups.
+// message. The canonical id is PagerDutyID's, derived from the transition
+// (incident, type, time to the second, and who where it matters), not the
+// webhook event's id: the REST API's log entries, which the importer reads,
+// do not carry that id, and the same transition must be stored once
+// whichever way it came. A redelivery gets the same id too.
 type pagerDuty struct {
 	lim  event.Limits
 	mp   mapper
@@ -149,7 +152,12 @@ func (d pagerDuty) Decode(m Message) ([]event.Event, error) {
 	if !ok {
 		return nil, errf(event.ReasonMissingField, "event.occurred_at", "pagerduty %s: required", short(pe.ID))
 	}
-	e := event.Event{ID: "pagerduty-" + pe.ID, Source: PagerDuty, Type: typ, Time: t}
+	// Whole seconds, as the REST API's log entries have them: the same
+	// transition by either path has the same id (PagerDutyID) and the same
+	// time, which the store's duplicate check relies on (a duplicate
+	// carries its original's time).
+	t = t.Truncate(time.Second)
+	e := event.Event{Source: PagerDuty, Type: typ, Time: t}
 	pd := &pe.Data
 	agentUser := ""
 	if pe.Agent != nil && isPDUser(pe.Agent.Type) {
@@ -165,6 +173,7 @@ func (d pagerDuty) Decode(m Message) ([]event.Event, error) {
 			return nil, nil
 		}
 		e.Data = event.Data{IncidentID: pd.Incident.ID, Responder: d.mp.responder(pd.User.ID, pd.User.Summary)}
+		e.ID = PagerDutyID(&e)
 		return finish([]event.Event{e}, d.lim)
 	case event.IncidentStatusUpdate:
 		if pd.Incident == nil {
@@ -173,15 +182,18 @@ func (d pagerDuty) Decode(m Message) ([]event.Event, error) {
 		// Status updates go to the incident's subscribers: stakeholders.
 		// Their author is the event's agent (the data has no sender).
 		e.Data = event.Data{IncidentID: pd.Incident.ID, Audience: "stakeholders", Responder: agentUser}
+		e.ID = PagerDutyID(&e)
 		return finish([]event.Event{e}, d.lim)
 	case event.IncidentRoleAssigned:
 		return d.roleAssignments(pe, t)
 	}
 
-	r := d.mp.resolve(func(sel string) string { return pdSelect(pd, sel) })
+	inc := PagerDutyIncident{ID: pd.ID, Key: pd.IncidentKey, Title: pd.Title, Urgency: pd.Urgency,
+		Service: pd.Service, EscalationPolicy: pd.EscalationPolicy, Priority: pd.Priority, Teams: pd.Teams}
+	team, service, severity := PagerDutyMapper{mp: d.mp}.Incident(&inc)
 	e.Data = event.Data{
 		IncidentID: pd.ID, AlertKey: pd.IncidentKey, Title: pd.Title,
-		Service: r.Service, Team: r.Team, Severity: r.Severity, Urgency: pd.Urgency,
+		Service: service, Team: team, Severity: severity, Urgency: pd.Urgency,
 	}
 	switch typ {
 	case event.IncidentTriggered:
@@ -207,6 +219,7 @@ func (d pagerDuty) Decode(m Message) ([]event.Event, error) {
 	default: // acknowledged, reopened, severity changes: who did it
 		e.Data.Responder = agentUser
 	}
+	e.ID = PagerDutyID(&e)
 	return finish([]event.Event{e}, d.lim)
 }
 
@@ -231,11 +244,10 @@ func (d pagerDuty) roleAssignments(pe *pdEvent, t time.Time) ([]event.Event, err
 		if role == "" || who == "" || ra.Incident.ID == "" {
 			continue
 		}
-		evs = append(evs, event.Event{
-			ID: derivedID(PagerDuty, string(event.IncidentRoleAssigned), ra.Incident.ID, role, who), Source: PagerDuty,
-			Type: event.IncidentRoleAssigned, Time: t,
-			Data: event.Data{IncidentID: ra.Incident.ID, Role: role, Responder: who},
-		})
+		e := event.Event{Source: PagerDuty, Type: event.IncidentRoleAssigned, Time: t,
+			Data: event.Data{IncidentID: ra.Incident.ID, Role: role, Responder: who}}
+		e.ID = PagerDutyID(&e)
+		evs = append(evs, e)
 	}
 	if len(evs) == 0 {
 		return nil, nil
@@ -244,36 +256,3 @@ func (d pagerDuty) roleAssignments(pe *pdEvent, t time.Time) ([]event.Event, err
 }
 
 func isPDUser(refType string) bool { return strings.HasPrefix(refType, "user") }
-
-// pdSelect answers the PagerDuty mapping selectors (docs/sources.md).
-func pdSelect(d *pdData, sel string) string {
-	switch sel {
-	case "team":
-		if len(d.Teams) > 0 {
-			return d.Teams[0].Summary
-		}
-	case "team_id":
-		if len(d.Teams) > 0 {
-			return d.Teams[0].ID
-		}
-	case "service":
-		if d.Service != nil {
-			return d.Service.Summary
-		}
-	case "service_id":
-		if d.Service != nil {
-			return d.Service.ID
-		}
-	case "escalation_policy":
-		if d.EscalationPolicy != nil {
-			return d.EscalationPolicy.Summary
-		}
-	case "priority":
-		if d.Priority != nil {
-			return d.Priority.Summary
-		}
-	case "urgency":
-		return d.Urgency
-	}
-	return ""
-}

@@ -375,8 +375,27 @@ func checkLinks(file, text string, readDoc func(rel string) (string, bool)) []st
 		// modules; its links are still checked above.
 		return bad
 	}
+	// A path in the text of a link to another site names a file of that
+	// site ([`docs/webhooks/01-Overview.md`](https://github.com/…)).
+	var external [][2]int
+	for _, m := range mdLink.FindAllStringSubmatchIndex(text, -1) {
+		if scheme.MatchString(text[m[2]:m[3]]) {
+			external = append(external, [2]int{m[0], m[1]})
+		}
+	}
+	inExternal := func(at int) bool {
+		for _, r := range external {
+			if at >= r[0] && at < r[1] {
+				return true
+			}
+		}
+		return false
+	}
 	for _, m := range pathMentio.FindAllStringSubmatchIndex(text, -1) {
 		p := text[m[4]:m[5]]
+		if inExternal(m[4]) {
+			continue
+		}
 		if strings.HasSuffix(p, ".go") && !strings.Contains(p, "/") {
 			continue // a bare file name: which package's is not said
 		}
@@ -424,6 +443,7 @@ func TestCheckLinks(t *testing.T) {
 			[]string{"line 1: nowhere.md: no such file (from . or the repository root)"}}, // a mention, not a link
 		{"docs/x.md", "code in `store/derive.go` and docs/schema.md and ../bench/results.md", nil},
 		{"docs/x.md", "a bare `oncall.go`", nil},
+		{"docs/sources.md", "checked against [`docs/webhooks/01-Overview.md`](https://github.com/PagerDuty/developer-docs/blob/main/docs/webhooks/01-Overview.md)", nil}, // another site's file
 		{"docs/x.md", "see [x](nowhere.md)", []string{"line 1: link nowhere.md: no file docs/nowhere.md", "line 1: nowhere.md: no such file (from docs or the repository root)"}},
 		{"docs/webhooks.md", "see\n[x](sources.md#pagerduty)", []string{"line 2: link sources.md#pagerduty: docs/sources.md has no heading #pagerduty"}},
 		{"docs/sources.md", "see `architecture.md`, \"The canonical event\"", []string{"line 1: architecture.md: no such file (from docs or the repository root)"}},

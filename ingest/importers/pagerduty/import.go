@@ -1,0 +1,527 @@
+// Package pagerduty imports history from PagerDuty's REST API v2: incidents
+// and their log entries, on-call entries and users' time zones, as the
+// canonical events the Webhooks V3 decoder makes (same ids, same mapping),
+// written to the store window by window with the cursor in the same
+// transaction. docs/import.md describes what is read and how.
+package pagerduty
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	pd "github.com/PagerDuty/go-pagerduty"
+
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/ingest/decode"
+	"github.com/pagerlens/pagerlens/ingest/importers"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+// Source is the events' source and the import state's key.
+const Source = decode.PagerDuty
+
+// Topic is the store topic of imported events and dead letters.
+const Topic = "import/pagerduty"
+
+// DeadLetterFormat is the format of the dead letters (an API item).
+const DeadLetterFormat = "pagerduty-api"
+
+// DefaultAPIURL is PagerDuty's REST API.
+const DefaultAPIURL = "https://api.pagerduty.com"
+
+// OffsetCap is PagerDuty's pagination cap: offset+limit may not exceed
+// 10000 (developer docs, REST API "Pagination", "Maximum upper limit of
+// classic pagination").
+const OffsetCap = 10000
+
+// DefaultWindow is the time window each listing starts with. /incidents
+// takes at most 6 months between since and until (API reference); a week
+// keeps a cursor step small, and a busier week is split further.
+const DefaultWindow = 7 * 24 * time.Hour
+
+// Options configure one import run.
+type Options struct {
+	APIURL string // DefaultAPIURL if empty
+	// Token is the REST API key; TokenFile, where it was read from, is
+	// named in errors (the token itself never is).
+	Token, TokenFile string
+	// Since and Until bound the incidents' creation and the on-call
+	// entries; Until defaults to now.
+	Since, Until time.Time
+	// TeamIDs restricts incidents (team_ids[]) and on-call shifts (their
+	// schedule's teams) to these teams; empty means all.
+	TeamIDs  []string
+	Mappings decode.Mappings
+	Limits   event.Limits
+	// Zones maps a responder (as the mapping names them) to an IANA zone
+	// that wins over the user's PagerDuty time_zone: a roster's.
+	Zones map[string]string
+	// Window is the first window size (DefaultWindow); PageLimit the page
+	// size asked for (100, PagerDuty's maximum); OffsetCap the pagination
+	// cap (OffsetCap). Tests make them small.
+	Window    time.Duration
+	PageLimit int
+	OffsetCap int
+	Retry     importers.RetryPolicy
+	// Base is the HTTP transport under the retrying one (nil: default).
+	Base     http.RoundTripper
+	Observer importers.Observer
+	// Now is the clock (time.Now).
+	Now func() time.Time
+}
+
+// ReadToken reads a token file: its content without surrounding space.
+// Errors name the file, never its content.
+func ReadToken(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("pagerduty: no token file given (--token-file)")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("pagerduty: token file: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("pagerduty: token file %s is empty", path)
+	}
+	if strings.ContainsAny(tok, "\r\n") {
+		return "", fmt.Errorf("pagerduty: token file %s holds more than one line", path)
+	}
+	return tok, nil
+}
+
+// run is one import in progress.
+type run struct {
+	o     Options
+	api   *api
+	tr    *importers.Transport
+	st    *store.Store
+	mp    decode.PagerDutyMapper
+	users map[string]pd.User
+	gone  map[string]bool // user ids the API does not know
+	// problems holds the dead-letter offsets of the problems reported.
+	problems map[int64]bool
+	teams    map[string]bool
+	sum      importers.Summary
+	now      time.Time
+	prog     importers.Progress
+}
+
+// batch is what one window adds to the store.
+type batch struct {
+	rows []store.Row
+	dls  []store.DeadLetter
+	open []string // incidents not resolved when read
+	bad  bool     // a page of the wrong shape: the window is not complete
+}
+
+// Import reads [o.Since, o.Until) from PagerDuty into s and returns what it
+// did. It resumes from the stored cursor: windows already complete are not
+// read again (a Since before the stored origin reads the older part too),
+// and incidents left open by the last run are read again first. Each window
+// is one store transaction with its cursor, so a run killed at any point
+// and started again stores every event once. An error ends the run (a
+// refused token, an API that keeps failing); what was committed stays.
+func Import(ctx context.Context, s *store.Store, o Options) (importers.Summary, error) {
+	r, err := newRun(s, o)
+	if err != nil {
+		return importers.Summary{Source: Source}, err
+	}
+	start := time.Now()
+	err = r.run(ctx)
+	r.sum.Requests, r.sum.Retries = int(r.tr.Requests.Load()), int(r.tr.Retries.Load())
+	r.sum.Elapsed = time.Since(start)
+	return r.sum, err
+}
+
+func newRun(s *store.Store, o Options) (*run, error) {
+	if o.Token == "" {
+		return nil, errors.New("pagerduty: no API token")
+	}
+	if o.APIURL == "" {
+		o.APIURL = DefaultAPIURL
+	}
+	u, err := url.Parse(o.APIURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("pagerduty: API URL %q: want http(s)://host", o.APIURL)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	now := o.Now().UTC().Truncate(time.Second)
+	if o.Until.IsZero() || o.Until.After(now) {
+		o.Until = now
+	}
+	o.Since, o.Until = o.Since.UTC().Truncate(time.Second), o.Until.UTC().Truncate(time.Second)
+	if o.Since.IsZero() || !o.Since.Before(o.Until) {
+		return nil, fmt.Errorf("pagerduty: since %s is not before until %s", apiTime(o.Since), apiTime(o.Until))
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.PageLimit <= 0 || o.PageLimit > 100 {
+		o.PageLimit = 100
+	}
+	if o.OffsetCap <= 0 {
+		o.OffsetCap = OffsetCap
+	}
+	if o.Limits == (event.Limits{}) {
+		o.Limits = event.DefaultLimits()
+	}
+	mp, err := decode.NewPagerDutyMapper(o.Mappings)
+	if err != nil {
+		return nil, fmt.Errorf("pagerduty: %w", err)
+	}
+	tr := importers.NewTransport(o.Base, o.Retry)
+	c := pd.NewClient(o.Token, pd.WithAPIEndpoint(strings.TrimRight(o.APIURL, "/")))
+	c.HTTPClient = &http.Client{Transport: tr}
+	r := &run{o: o, tr: tr, st: s, mp: mp, gone: map[string]bool{}, problems: map[int64]bool{}, now: now,
+		sum: importers.Summary{Source: Source, Since: o.Since, Until: o.Until}}
+	r.api = &api{c: c, base: strings.TrimRight(o.APIURL, "/"), tokenFile: o.TokenFile, pageLimit: o.PageLimit,
+		offsetCap: o.OffsetCap, maxBody: 64 << 20, onPage: r.onPage}
+	if len(o.TeamIDs) > 0 {
+		r.teams = map[string]bool{}
+		for _, t := range o.TeamIDs {
+			r.teams[t] = true
+		}
+	}
+	r.prog.Source = Source
+	return r, nil
+}
+
+func (r *run) onPage(n int) {
+	r.prog.Items += n
+	if r.o.Observer != nil {
+		r.o.Observer.Progress(r.prog)
+	}
+}
+
+func (r *run) run(ctx context.Context) error {
+	state, have, err := r.st.ImportState(ctx, Source)
+	if err != nil {
+		return err
+	}
+	// What to read: [since, origin) if the stored range does not reach back
+	// to since, then [max(since, cursor), until).
+	origin, cursor := r.o.Since, r.o.Since
+	var back, fwd []importers.Window
+	if have {
+		origin, cursor = state.Origin, state.Cursor
+		if r.o.Since.Before(origin) {
+			back = importers.Split(r.o.Since, earliest(origin, r.o.Until), r.o.Window)
+		}
+		from := latest(r.o.Since, cursor)
+		if r.o.Since.After(cursor) {
+			// A gap after the stored range: the complete range starts anew.
+			origin, cursor = r.o.Since, r.o.Since
+		}
+		fwd = importers.Split(from, r.o.Until, r.o.Window)
+	} else {
+		fwd = importers.Split(r.o.Since, r.o.Until, r.o.Window)
+	}
+	r.sum.Windows = len(back) + len(fwd)
+	r.prog.WindowsTotal = r.sum.Windows
+	r.sum.Cursor = cursor
+
+	r.users, err = r.readUsers(ctx)
+	if err != nil {
+		return err
+	}
+	pending := state.Pending
+	// Incidents left open by the last run: read again, kept while open.
+	if len(pending) > 0 {
+		var b batch
+		for _, id := range pending {
+			if err := r.pendingIncident(ctx, id, &b); err != nil {
+				return err
+			}
+		}
+		pending = slices.Compact(slices.Sorted(slices.Values(b.open)))
+		if b.bad { // keep them all, to read again
+			pending = state.Pending
+		}
+		if err := r.write(ctx, &b, store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}); err != nil {
+			return err
+		}
+	}
+	complete := true // every window so far was complete: the cursor may move
+	for i, w := range back {
+		b, err := r.window(ctx, w)
+		if err != nil {
+			return err
+		}
+		complete = complete && !b.bad
+		pending = mergePending(pending, b.open)
+		st := store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}
+		if i == len(back)-1 && complete {
+			origin = r.o.Since // the older part is complete as a whole
+			st.Origin = origin
+		}
+		if err := r.write(ctx, &b, st); err != nil {
+			return err
+		}
+		r.windowDone(w, !b.bad)
+	}
+	complete = true
+	for _, w := range fwd {
+		b, err := r.window(ctx, w)
+		if err != nil {
+			return err
+		}
+		complete = complete && !b.bad
+		pending = mergePending(pending, b.open)
+		if complete && w.End.After(cursor) {
+			cursor = w.End
+		}
+		if err := r.write(ctx, &b, store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}); err != nil {
+			return err
+		}
+		r.windowDone(w, !b.bad)
+	}
+	r.sum.Cursor, r.sum.Pending = cursor, len(pending)
+	if r.sum.WindowsDone < r.sum.Windows {
+		return fmt.Errorf("pagerduty: %d of %d windows had answers of the wrong shape (dead-lettered, see the problems); the cursor stays before the first, so the next run reads them again",
+			r.sum.Windows-r.sum.WindowsDone, r.sum.Windows)
+	}
+	return nil
+}
+
+func mergePending(a, b []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a), b...))))
+}
+
+func (r *run) windowDone(w importers.Window, complete bool) {
+	if complete {
+		r.sum.WindowsDone++
+	}
+	r.prog.WindowsDone++
+	r.prog.Window = w
+	if r.o.Observer != nil {
+		r.o.Observer.Progress(r.prog)
+	}
+}
+
+// write stores one window's batch with the state.
+func (r *run) write(ctx context.Context, b *batch, st store.ImportState) error {
+	res, err := r.st.WriteBatch(ctx, store.Batch{Rows: b.rows, DeadLetters: b.dls, State: &st})
+	if err != nil {
+		return fmt.Errorf("pagerduty: %w", err)
+	}
+	r.sum.Stored += res.Stored
+	r.sum.Duplicates += res.Duplicates
+	r.sum.DeadLettered += res.DeadLettered
+	return nil
+}
+
+func (r *run) readUsers(ctx context.Context) (map[string]pd.User, error) {
+	users, bad, err := r.api.users(ctx)
+	if err != nil {
+		var bp *badPage
+		if errors.As(err, &bp) {
+			// Without the list, users are read one by one as they are met.
+			r.problem(nil, "users", "", bp.reason, bp.Error(), bp.raw)
+			return map[string]pd.User{}, nil
+		}
+		return nil, err
+	}
+	r.sum.AddItems("users", len(users)+len(bad))
+	for _, raw := range bad {
+		r.problem(nil, "user", idOf(raw), event.ReasonWrongType, "not a User object", raw)
+	}
+	return users, nil
+}
+
+// problem reports an item that cannot be imported and, with b, dead-letters
+// its raw bytes (the run's summary lists it by id).
+func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string, raw []byte) {
+	// The same item met again (listed by two windows, or by two halves of
+	// a split listing) is one problem and one dead letter, whose offset is
+	// a hash of the item: a later run does not dead-letter it twice either.
+	h := fnv.New64a()
+	h.Write([]byte(kind + "\x00" + id + "\x00" + msg))
+	if id == "" {
+		h.Write(raw)
+	}
+	off := int64(h.Sum64() & math.MaxInt64)
+	if r.problems[off] {
+		return
+	}
+	r.problems[off] = true
+	r.sum.AddProblem(importers.Problem{Kind: kind, ID: id, Reason: string(reason), Error: msg})
+	if b == nil {
+		return
+	}
+	b.dls = append(b.dls, store.DeadLetter{
+		Raw: raw, Topic: Topic, Offset: off, Format: DeadLetterFormat,
+		Reason: string(reason), Error: fmt.Sprintf("pagerduty %s %s: %s", kind, id, msg),
+	})
+}
+
+// badPage records a page of the wrong shape in b and marks the window
+// incomplete; other errors are returned.
+func (r *run) pageError(b *batch, kind string, err error) error {
+	var bp *badPage
+	if !errors.As(err, &bp) {
+		return err
+	}
+	b.bad = true
+	r.problem(b, kind, bp.path, bp.reason, bp.msg, bp.raw)
+	return nil
+}
+
+// window reads the incidents created in w (with their log entries) and the
+// on-call entries overlapping w.
+func (r *run) window(ctx context.Context, w importers.Window) (batch, error) {
+	var b batch
+	r.prog.Window = w
+	q := url.Values{"time_zone": {"UTC"}}
+	for _, t := range r.o.TeamIDs {
+		q.Add("team_ids[]", t)
+	}
+	// since/until are padded by a second and the incidents filtered here by
+	// created_at: PagerDuty does not document whether the bounds are
+	// inclusive, and an incident on a window's edge must be in exactly one.
+	raws, _, err := r.api.listSplit(ctx, "/incidents", q, "incidents", w, func(q url.Values, w importers.Window) {
+		q.Set("since", apiTime(w.Start.Add(-time.Second)))
+		q.Set("until", apiTime(w.End.Add(time.Second)))
+	})
+	if err != nil {
+		return b, r.pageError(&b, "incidents", err)
+	}
+	r.sum.AddItems("incidents", len(raws))
+	seen := map[string]bool{}
+	for _, raw := range raws {
+		var inc apiIncident
+		if err := json.Unmarshal(raw, &inc); err != nil || inc.ID == "" {
+			r.problem(&b, "incident", idOf(raw), event.ReasonWrongType, "not an Incident object", raw)
+			continue
+		}
+		created, err := time.Parse(time.RFC3339Nano, inc.CreatedAt)
+		if err != nil {
+			r.problem(&b, "incident", inc.ID, event.ReasonBadTime, fmt.Sprintf("created_at %q is not an RFC 3339 time", inc.CreatedAt), raw)
+			continue
+		}
+		if created.Before(w.Start) || !created.Before(w.End) || seen[inc.ID] {
+			continue // another window's (or listed twice)
+		}
+		seen[inc.ID] = true
+		if err := r.incident(ctx, &inc, created, raw, &b); err != nil {
+			return b, err
+		}
+	}
+	if err := r.onCalls(ctx, w, &b); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+// pendingIncident reads an incident left open by the last run again.
+func (r *run) pendingIncident(ctx context.Context, id string, b *batch) error {
+	raw, ok, err := r.api.incident(ctx, id)
+	if err != nil {
+		return r.pageError(b, "incident", err)
+	}
+	if !ok {
+		return nil // deleted, or merged into another
+	}
+	r.sum.AddItems("incidents", 1)
+	var inc apiIncident
+	if err := json.Unmarshal(raw, &inc); err != nil || inc.ID == "" {
+		r.problem(b, "incident", id, event.ReasonWrongType, "not an Incident object", raw)
+		return nil
+	}
+	created, err := time.Parse(time.RFC3339Nano, inc.CreatedAt)
+	if err != nil {
+		r.problem(b, "incident", id, event.ReasonBadTime, fmt.Sprintf("created_at %q is not an RFC 3339 time", inc.CreatedAt), raw)
+		return nil
+	}
+	return r.incident(ctx, &inc, created, raw, b)
+}
+
+// incident reads the log entries of inc and maps them.
+func (r *run) incident(ctx context.Context, inc *apiIncident, created time.Time, raw json.RawMessage, b *batch) error {
+	if inc.Status != "resolved" {
+		b.open = append(b.open, inc.ID)
+	}
+	span := importers.Window{Start: created.Add(-time.Minute).Truncate(time.Second), End: r.now.Add(time.Minute)}
+	entries, _, err := r.api.listSplit(ctx, "/incidents/"+url.PathEscape(inc.ID)+"/log_entries", url.Values{"time_zone": {"UTC"}}, "log_entries", span,
+		func(q url.Values, w importers.Window) {
+			q.Set("since", apiTime(w.Start))
+			q.Set("until", apiTime(w.End))
+		})
+	if err != nil {
+		if perr := r.pageError(b, "log_entries", err); perr != nil {
+			return perr
+		}
+		b.open = append(b.open, inc.ID) // read again next run
+		return nil
+	}
+	r.sum.AddItems("log_entries", len(entries))
+	evs := r.mapIncident(ctx, inc, created, entries, b)
+	for i := range evs {
+		if err := event.Validate(&evs[i], r.o.Limits); err != nil {
+			r.problem(b, "incident", inc.ID, reasonOf(err), fmt.Sprintf("%s: %v", evs[i].Type, err), raw)
+			continue
+		}
+		b.rows = append(b.rows, store.Row{Event: evs[i], Topic: Topic})
+		r.sum.Events++
+	}
+	return nil
+}
+
+func reasonOf(err error) event.Reason {
+	var e *event.Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return event.ReasonBadValue
+}
+
+// zone is the responder's zone: the override (a roster), else the user's
+// PagerDuty time_zone if it is an IANA zone.
+func (r *run) zone(ctx context.Context, who string, userID string) string {
+	if z, ok := r.o.Zones[who]; ok && z != "" {
+		return z
+	}
+	u, ok := r.users[userID]
+	if !ok && userID != "" && !r.gone[userID] {
+		var err error
+		if u, ok, err = r.api.user(ctx, userID); err != nil || !ok {
+			r.gone[userID] = true
+		} else {
+			r.users[userID] = u
+			r.sum.AddItems("users", 1)
+		}
+	}
+	if u.Timezone == "" {
+		return ""
+	}
+	if _, err := event.Location(u.Timezone); err != nil {
+		return ""
+	}
+	return u.Timezone
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
