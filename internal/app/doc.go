@@ -1,8 +1,9 @@
 // Package app runs pagerlens's long-lived and composite commands from a
 // resolved configuration: Serve (the consumer, webhooks, /metrics, the
-// refresher and the export scheduler), Ingest (a file backfill; the vendor
-// importers go beside it), Demo and Bench. It starts the parts, runs them
-// and stops them, in one readable place per command.
+// refresher and the export scheduler), Ingest (a file backfill),
+// ImportPagerDuty (and the other vendor API imports beside it), Demo and
+// Bench. It starts the parts, runs them and stops them, in one readable
+// place per command.
 //
 // cmd/pagerlens only declares the commands and flags, turns flags, PAGERLENS_*
 // variables and --config into a config.Config and calls this package; the
