@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pagerlens/pagerlens/ingest/importers"
-	"github.com/pagerlens/pagerlens/internal/app"
 	"github.com/pagerlens/pagerlens/ingest/importers/pagerduty"
+	"github.com/pagerlens/pagerlens/internal/app"
 	"github.com/pagerlens/pagerlens/store"
 )
 
