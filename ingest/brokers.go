@@ -38,18 +38,27 @@ func (c *Consumer) WaitForBrokers(ctx context.Context, wait bool) error {
 
 // probe dials each broker until one answers a metadata request.
 func (c *Consumer) probe(ctx context.Context) error {
+	return c.eachBroker(ctx, 3*time.Second, func(conn *kafka.Conn) error {
+		_, err := conn.Brokers()
+		return err
+	})
+}
+
+// eachBroker dials the brokers in turn until f succeeds on one, each dial
+// and f's requests bounded by timeout; the error joins every broker's.
+func (c *Consumer) eachBroker(ctx context.Context, timeout time.Duration, f func(*kafka.Conn) error) error {
 	d := c.dialer()
 	var errs []error
 	for _, b := range c.cfg.Brokers {
-		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		pctx, cancel := context.WithTimeout(ctx, timeout)
 		conn, err := d.DialContext(pctx, "tcp", b)
 		cancel()
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
-		_, err = conn.Brokers()
+		_ = conn.SetDeadline(time.Now().Add(timeout))
+		err = f(conn)
 		conn.Close()
 		if err == nil {
 			return nil
@@ -94,36 +103,27 @@ func (c *Consumer) waitForTopics(ctx context.Context, topics []string) error {
 
 // missingTopics returns the topics the first reachable broker does not know.
 func (c *Consumer) missingTopics(ctx context.Context, topics []string) ([]string, error) {
-	d := c.dialer()
-	var errs []error
-	for _, b := range c.cfg.Brokers {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		conn, err := d.DialContext(pctx, "tcp", b)
-		cancel()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	var missing []string
+	err := c.eachBroker(ctx, 5*time.Second, func(conn *kafka.Conn) error {
 		parts, err := conn.ReadPartitions() // all topics: asking for a missing one is an error
-		conn.Close()
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return err
 		}
 		have := make(map[string]bool, len(parts))
 		for _, p := range parts {
 			have[p.Topic] = true
 		}
-		var missing []string
 		for _, t := range topics {
 			if !have[t] {
 				missing = append(missing, t)
 			}
 		}
-		return missing, nil
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
 	}
-	return nil, fmt.Errorf("list topics: %w", errors.Join(errs...))
+	return missing, nil
 }
 
 func (c *Consumer) watchBrokers(ctx context.Context) {

@@ -86,7 +86,7 @@ func (c *Config) Defaults() {
 		c.Group = DefaultGroup
 	}
 	if c.Observer == nil {
-		c.Observer = nopObserver{}
+		c.Observer = NopObserver{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -86,15 +87,64 @@ func (m *Metrics) DecodeWarning(format, what string) {
 	m.warnings.WithLabelValues(format, what).Inc()
 }
 
-// OnBatch is an Observer that calls f after each committed batch (the
+// OnBatch returns an Observer that calls f after each committed batch (the
 // exporter's refresher is poked this way).
-type OnBatch func()
+func OnBatch(f func()) Observer { return onBatch{f: f} }
+
+type onBatch struct {
+	NopObserver
+	f func()
+}
+
+func (o onBatch) BatchCommitted(BatchStats) { o.f() }
+
+// MessageCounter is an Observer that counts the messages of committed
+// batches, for a caller that waits for a stream to be stored (the demo's
+// history, the benchmarks).
+type MessageCounter struct {
+	NopObserver
+	mu      sync.Mutex
+	n       int64
+	waiters []counterWaiter
+}
+
+type counterWaiter struct {
+	target int64
+	done   chan struct{}
+}
 
 // BatchCommitted implements Observer.
-func (f OnBatch) BatchCommitted(BatchStats) { f() }
+func (c *MessageCounter) BatchCommitted(s BatchStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n += int64(s.Messages)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if c.n >= w.target {
+			close(w.done)
+			continue
+		}
+		kept = append(kept, w)
+	}
+	c.waiters = kept
+}
 
-// Lag implements Observer.
-func (OnBatch) Lag(string, int, int64) {}
+// Count is the messages counted so far.
+func (c *MessageCounter) Count() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
 
-// DecodeWarning implements Observer.
-func (OnBatch) DecodeWarning(string, string) {}
+// Reached is closed once target messages have been counted.
+func (c *MessageCounter) Reached(target int64) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	done := make(chan struct{})
+	if c.n >= target {
+		close(done)
+		return done
+	}
+	c.waiters = append(c.waiters, counterWaiter{target: target, done: done})
+	return done
+}

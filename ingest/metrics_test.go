@@ -11,17 +11,24 @@ import (
 	mn "github.com/pagerlens/pagerlens/internal/metricnames"
 )
 
+// newMetrics are the ingest metrics on a pedantic registry of their own.
+func newMetrics(t *testing.T) (*prometheus.Registry, *Metrics) {
+	t.Helper()
+	g := prometheus.NewPedanticRegistry()
+	m, err := NewMetrics(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, m
+}
+
 func help(name string) string {
 	f, _ := mn.Lookup(name)
 	return f.Help
 }
 
 func TestMetrics(t *testing.T) {
-	g := prometheus.NewPedanticRegistry()
-	m, err := NewMetrics(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, m := newMetrics(t)
 	m.BatchCommitted(BatchStats{
 		ByTopic:     map[string]map[string]int{"pd": {OutcomeStored: 3, OutcomeDuplicate: 1, OutcomeDeadLettered: 2}},
 		DeadReasons: map[string]int{"invalid_json": 2},
@@ -54,49 +61,34 @@ pagerlens_ingest_messages_total{outcome="stored",topic="pd"} 3
 	}
 }
 
-// TestMetricsInit: before any message, the configured topics' outcomes,
-// every dead-letter reason and every decode warning are exposed at 0.
-func TestMetricsInit(t *testing.T) {
-	g := prometheus.NewPedanticRegistry()
-	m, err := NewMetrics(g)
-	if err != nil {
-		t.Fatal(err)
+// TestMessageCounter: Reached closes when the count gets there, at once if
+// it is there already, and never below it.
+func TestMessageCounter(t *testing.T) {
+	var c MessageCounter
+	five, ten := c.Reached(5), c.Reached(10)
+	c.BatchCommitted(BatchStats{Messages: 3})
+	select {
+	case <-five:
+		t.Fatal("Reached(5) closed at 3")
+	default:
 	}
-	m.Init([]string{"pd", "webhook/alertmanager"})
-	want := `
-# HELP pagerlens_ingest_dead_letters_total ` + help(mn.IngestDeadLettersTotal) + `
-# TYPE pagerlens_ingest_dead_letters_total counter
-pagerlens_ingest_dead_letters_total{reason="bad_time"} 0
-pagerlens_ingest_dead_letters_total{reason="bad_value"} 0
-pagerlens_ingest_dead_letters_total{reason="decoder_panic"} 0
-pagerlens_ingest_dead_letters_total{reason="empty"} 0
-pagerlens_ingest_dead_letters_total{reason="invalid_json"} 0
-pagerlens_ingest_dead_letters_total{reason="invalid_utf8"} 0
-pagerlens_ingest_dead_letters_total{reason="limit_exceeded"} 0
-pagerlens_ingest_dead_letters_total{reason="missing_field"} 0
-pagerlens_ingest_dead_letters_total{reason="not_an_object"} 0
-pagerlens_ingest_dead_letters_total{reason="too_large"} 0
-pagerlens_ingest_dead_letters_total{reason="unknown_format"} 0
-pagerlens_ingest_dead_letters_total{reason="unknown_type"} 0
-pagerlens_ingest_dead_letters_total{reason="unsupported_specversion"} 0
-pagerlens_ingest_dead_letters_total{reason="wrong_type"} 0
-# HELP pagerlens_ingest_decode_warnings_total ` + help(mn.IngestDecodeWarningsTotal) + `
-# TYPE pagerlens_ingest_decode_warnings_total counter
-pagerlens_ingest_decode_warnings_total{reason="custom_action_skipped",source="opsgenie"} 0
-pagerlens_ingest_decode_warnings_total{reason="task_skipped",source="pagerduty"} 0
-pagerlens_ingest_decode_warnings_total{reason="truncated_alerts",source="alertmanager"} 0
-pagerlens_ingest_decode_warnings_total{reason="truncated_alerts",source="grafana"} 0
-# HELP pagerlens_ingest_messages_total ` + help(mn.IngestMessagesTotal) + `
-# TYPE pagerlens_ingest_messages_total counter
-pagerlens_ingest_messages_total{outcome="dead_lettered",topic="pd"} 0
-pagerlens_ingest_messages_total{outcome="dead_lettered",topic="webhook/alertmanager"} 0
-pagerlens_ingest_messages_total{outcome="duplicate",topic="pd"} 0
-pagerlens_ingest_messages_total{outcome="duplicate",topic="webhook/alertmanager"} 0
-pagerlens_ingest_messages_total{outcome="stored",topic="pd"} 0
-pagerlens_ingest_messages_total{outcome="stored",topic="webhook/alertmanager"} 0
-`
-	names := []string{mn.IngestDeadLettersTotal, mn.IngestDecodeWarningsTotal, mn.IngestMessagesTotal}
-	if err := testutil.GatherAndCompare(g, strings.NewReader(want), names...); err != nil {
-		t.Error(err)
+	c.BatchCommitted(BatchStats{Messages: 4})
+	select {
+	case <-five:
+	case <-time.After(time.Second):
+		t.Fatal("Reached(5) open at 7")
+	}
+	select {
+	case <-ten:
+		t.Fatal("Reached(10) closed at 7")
+	default:
+	}
+	select {
+	case <-c.Reached(7):
+	default:
+		t.Fatal("Reached(7) open at 7")
+	}
+	if c.Count() != 7 {
+		t.Errorf("Count %d, want 7", c.Count())
 	}
 }

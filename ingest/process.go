@@ -74,11 +74,18 @@ func (os Observers) DecodeWarning(format, what string) {
 	}
 }
 
-type nopObserver struct{}
+// NopObserver ignores everything; an observer of one kind of event embeds
+// it and implements that method only.
+type NopObserver struct{}
 
-func (nopObserver) BatchCommitted(BatchStats)    {}
-func (nopObserver) Lag(string, int, int64)       {}
-func (nopObserver) DecodeWarning(string, string) {}
+// BatchCommitted implements Observer.
+func (NopObserver) BatchCommitted(BatchStats) {}
+
+// Lag implements Observer.
+func (NopObserver) Lag(string, int, int64) {}
+
+// DecodeWarning implements Observer.
+func (NopObserver) DecodeWarning(string, string) {}
 
 // pipelineDefaults fills the settings that every ingest path (Kafka,
 // direct, file) defaults alike when its caller leaves them zero: no
@@ -86,7 +93,7 @@ func (nopObserver) DecodeWarning(string, string) {}
 // still spells them out; it can call this too.)
 func pipelineDefaults(obs Observer, log *slog.Logger, dec decode.Options) (Observer, *slog.Logger, decode.Options) {
 	if obs == nil {
-		obs = nopObserver{}
+		obs = NopObserver{}
 	}
 	if log == nil {
 		log = slog.Default()

@@ -57,8 +57,9 @@ func consumeBar(total int, db string) (ingest.Observer, func()) {
 
 // barObserver advances a progress bar by the messages of each batch.
 // (progressbar locks its own state: the consumer's goroutines may call.)
-type barObserver struct{ bar *progressbar.ProgressBar }
+type barObserver struct {
+	ingest.NopObserver
+	bar *progressbar.ProgressBar
+}
 
 func (b *barObserver) BatchCommitted(s ingest.BatchStats) { _ = b.bar.Add(s.Messages) }
-func (b *barObserver) Lag(string, int, int64)             {}
-func (b *barObserver) DecodeWarning(string, string)       {}

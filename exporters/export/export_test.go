@@ -386,25 +386,7 @@ func TestSchedulerRunsAndPrunes(t *testing.T) {
 // name{labels} → value.
 func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			var ls []string
-			for _, l := range m.GetLabel() {
-				ls = append(ls, l.GetName()+"="+strconv.Quote(l.GetValue()))
-			}
-			v := m.GetGauge().GetValue()
-			if m.Counter != nil {
-				v = m.GetCounter().GetValue()
-			}
-			out[mf.GetName()+"{"+strings.Join(ls, ",")+"}"] = v
-		}
-	}
-	return out
+	return testkit.Series(t, reg)
 }
 
 // A job whose directory cannot be written fails, is counted, and neither

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -280,25 +281,7 @@ func TestSignedRequestStoredOnce(t *testing.T) {
 // series does not exist).
 func requests(t *testing.T, e *env, source, code string) float64 {
 	t.Helper()
-	mfs, err := e.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != metricnames.WebhookRequestsTotal {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			ls := map[string]string{}
-			for _, l := range m.GetLabel() {
-				ls[l.GetName()] = l.GetValue()
-			}
-			if ls[metricnames.LabelSource] == source && ls[metricnames.LabelCode] == code {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return testkit.Series(t, e.reg)[fmt.Sprintf("%s{code=%q,source=%q}", metricnames.WebhookRequestsTotal, code, source)]
 }
 
 func TestRefused(t *testing.T) {

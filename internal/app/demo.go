@@ -9,7 +9,6 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,14 +39,6 @@ type DemoOptions struct {
 	// (the command's progress bar) and what to call once all are stored.
 	Progress func(total int, db string) (ingest.Observer, func())
 }
-
-// consumed counts the consumed messages, for the wait for the history to
-// be stored.
-type consumed struct{ n atomic.Int64 }
-
-func (c *consumed) BatchCommitted(s ingest.BatchStats) { c.n.Add(int64(s.Messages)) }
-func (c *consumed) Lag(string, int, int64)             {}
-func (c *consumed) DecodeWarning(string, string)       {}
 
 // Demo runs the whole pipeline on synthetic data: an embedded broker, the
 // history produced to it and consumed by serve's own code into
@@ -88,7 +79,7 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 
-	count := &consumed{}
+	count := &ingest.MessageCounter{}
 	var observer ingest.Observer = count
 	progressDone := func() {}
 	if o.Progress != nil {
@@ -128,15 +119,13 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	}
 
 	// Wait for the history to be stored: the consumer counts every message.
-	for count.n.Load() < int64(len(history)) {
-		select {
-		case err := <-serveErr:
-			return fmt.Errorf("demo: %w", err)
-		case <-ctx.Done():
-			stopServe()
-			return <-serveErr
-		case <-time.After(100 * time.Millisecond):
-		}
+	select {
+	case <-count.Reached(int64(len(history))):
+	case err := <-serveErr:
+		return fmt.Errorf("demo: %w", err)
+	case <-ctx.Done():
+		stopServe()
+		return <-serveErr
 	}
 	progressDone()
 	fmt.Fprintf(o.Out, "consumed %d messages in %s\n", len(history), time.Since(start).Round(100*time.Millisecond))

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -9,9 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/exporters/export"
@@ -21,6 +19,7 @@ import (
 	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/internal/kafkatest"
 	mn "github.com/pagerlens/pagerlens/internal/metricnames"
+	"github.com/pagerlens/pagerlens/internal/testkit"
 )
 
 // TestFreshServeMetrics: a serve that has received nothing yet (a real
@@ -73,42 +72,30 @@ func TestFreshServeMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatalf("parse /metrics: %v\n%s", err, body)
-	}
-	// series is name{label="value",...} → value, labels sorted by name.
-	series := map[string]float64{}
-	for name, mf := range fams {
-		for _, m := range mf.GetMetric() {
-			var ls []string
-			for _, l := range m.GetLabel() {
-				ls = append(ls, l.GetName()+"="+l.GetValue())
-			}
-			v := m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
-			series[name+"{"+strings.Join(ls, ",")+"}"] = v
-		}
+	series := testkit.ParseSeries(t, string(body))
+	fams := map[string]bool{}
+	for s := range series {
+		fams[s[:strings.Index(s, "{")]] = true
 	}
 
 	var want []string
 	for _, topic := range []string{"events", "am", webhook.StoreTopic(webhook.Alertmanager)} {
 		for _, o := range []string{mn.OutcomeStored, mn.OutcomeDuplicate, mn.OutcomeDeadLettered} {
-			want = append(want, mn.IngestMessagesTotal+"{outcome="+o+",topic="+topic+"}")
+			want = append(want, fmt.Sprintf("%s{outcome=%q,topic=%q}", mn.IngestMessagesTotal, o, topic))
 		}
 	}
 	for _, r := range event.Reasons() {
-		want = append(want, mn.IngestDeadLettersTotal+"{reason="+string(r)+"}")
+		want = append(want, fmt.Sprintf("%s{reason=%q}", mn.IngestDeadLettersTotal, r))
 	}
 	for _, w := range decode.Warnings() {
-		want = append(want, mn.IngestDecodeWarningsTotal+"{reason="+w.What+",source="+w.Format+"}")
+		want = append(want, fmt.Sprintf("%s{reason=%q,source=%q}", mn.IngestDecodeWarningsTotal, w.What, w.Format))
 	}
 	want = append(want,
 		mn.IngestBatchDurationSeconds+"{}",
-		mn.WebhookRequestsTotal+"{code=200,source=alertmanager}",
-		mn.WebhookRequestDurationSeconds+"{source=alertmanager}",
-		mn.ExportRunsTotal+"{export=weekly,outcome=success}",
-		mn.ExportRunsTotal+"{export=weekly,outcome=failure}",
+		mn.WebhookRequestsTotal+`{code="200",source="alertmanager"}`,
+		mn.WebhookRequestDurationSeconds+`{source="alertmanager"}`,
+		mn.ExportRunsTotal+`{export="weekly",outcome="success"}`,
+		mn.ExportRunsTotal+`{export="weekly",outcome="failure"}`,
 		mn.AnalyticsRefreshErrorsTotal+"{}",
 	)
 	for _, s := range want {
@@ -129,7 +116,7 @@ func TestFreshServeMetrics(t *testing.T) {
 	for _, f := range mn.All {
 		pipeline := strings.HasPrefix(f.Name, "pagerlens_ingest_") || strings.HasPrefix(f.Name, "pagerlens_analytics_") ||
 			strings.HasPrefix(f.Name, "pagerlens_export_") || strings.HasPrefix(f.Name, "pagerlens_webhook_")
-		if _, ok := fams[f.Name]; !ok && pipeline && noSeriesYet[f.Name] == "" {
+		if !fams[f.Name] && pipeline && noSeriesYet[f.Name] == "" {
 			t.Errorf("fresh serve does not expose %s", f.Name)
 		}
 	}

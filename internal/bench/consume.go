@@ -208,7 +208,8 @@ func (r *runner) consumeOnce(addr, db string, n, batchSize int) (float64, error)
 		}
 		r.note("consume (batch %d): %d store writes, per write: %s", batchSize, batches, strings.Join(parts, "; "))
 	}()
-	obs := &countObserver{target: n, done: make(chan struct{})}
+	obs := &ingest.MessageCounter{}
+	stored := obs.Reached(int64(n))
 	c, err := ingest.NewConsumer(ingest.Config{Brokers: []string{addr}, Topics: []ingest.Topic{{Name: "events"}},
 		Group: fmt.Sprintf("pagerlens-%d", batchSize), BatchSize: batchSize, Observer: obs,
 		Logger: slog.New(slog.DiscardHandler)}, s)
@@ -221,7 +222,7 @@ func (r *runner) consumeOnce(addr, db string, n, batchSize int) (float64, error)
 	errc := make(chan error, 1)
 	go func() { errc <- c.Run(cctx) }()
 	select {
-	case <-obs.done:
+	case <-stored:
 	case err := <-errc:
 		return 0, fmt.Errorf("consumer stopped early: %v", err)
 	}
@@ -243,25 +244,6 @@ func (r *runner) consumeOnce(addr, db string, n, batchSize int) (float64, error)
 	}
 	return v, nil
 }
-
-type countObserver struct {
-	mu     sync.Mutex
-	seen   int
-	target int
-	done   chan struct{}
-}
-
-func (o *countObserver) BatchCommitted(s ingest.BatchStats) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.seen += s.Messages
-	if o.seen >= o.target && o.done != nil {
-		close(o.done)
-		o.done = nil
-	}
-}
-func (o *countObserver) Lag(string, int, int64)       {}
-func (o *countObserver) DecodeWarning(string, string) {}
 
 // writeJSONL writes n canonical events (fewer if the synthetic year has
 // fewer), one a line, to path, and returns how many it wrote.

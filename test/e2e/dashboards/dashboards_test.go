@@ -194,28 +194,7 @@ scrape_configs:
 	// ticks and the scrapes land at their own pace after the stream is in.
 	// A minute is far more than they need; a panel still empty then is not
 	// going to fill.
-	pctx, pcancel := context.WithTimeout(ctx, time.Minute)
-	defer pcancel()
-	var problems map[string][]string
-	rounds := 0
-	err := e2eutil.Poll(pctx, "every panel returns data", time.Second, watch, func(ctx context.Context) (bool, string, error) {
-		rounds++
-		got, err := queryProblems(ctx, prom, qs)
-		if err != nil {
-			if ctx.Err() != nil {
-				// The deadline fell mid-round: report the last full round.
-				return false, "deadline during a round of queries", nil
-			}
-			return false, "", err
-		}
-		problems = got
-		for p := range problems {
-			if _, ok := noDataAllowed[p]; !ok {
-				return false, fmt.Sprintf("%d panels or variables with problems", len(problems)), nil
-			}
-		}
-		return true, "", nil
-	})
+	problems, rounds, err := pollPanels(ctx, prom, qs, noDataAllowed, watch, "every panel returns data", time.Minute, time.Second)
 	if err != nil {
 		// A timeout (the panels are listed below), a query Prometheus
 		// rejects, or a process that died.
@@ -278,25 +257,7 @@ func freshServe(ctx context.Context, t *testing.T, prom testkit.Prom, all []dash
 	if len(qs) == 0 {
 		t.Fatal("no pipeline dashboard queries")
 	}
-	var problems map[string][]string
-	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	err := e2eutil.Poll(pctx, "every fresh pipeline panel shows a number", 500*time.Millisecond, watch, func(ctx context.Context) (bool, string, error) {
-		got, err := queryProblems(ctx, prom, qs)
-		if err != nil {
-			if ctx.Err() != nil {
-				return false, "deadline during a round of queries", nil
-			}
-			return false, "", err
-		}
-		problems = got
-		for p := range problems {
-			if _, ok := freshNoData[p]; !ok {
-				return false, fmt.Sprintf("%d pipeline panels without a number", len(problems)), nil
-			}
-		}
-		return true, "", nil
-	})
+	problems, _, err := pollPanels(ctx, prom, qs, freshNoData, watch, "every fresh pipeline panel shows a number", 20*time.Second, 500*time.Millisecond)
 	if err != nil {
 		t.Error(err)
 		for _, p := range sortedKeys(problems) {
@@ -316,6 +277,37 @@ func freshServe(ctx context.Context, t *testing.T, prom testkit.Prom, all []dash
 			t.Errorf("freshNoData lists %s, which is not a pipeline panel", p)
 		}
 	}
+}
+
+// pollPanels evaluates qs every interval, for at most limit, until every
+// panel (or variable) with a problem is in allowed; it returns the last
+// full round's problems and the number of rounds. The error is a timeout, a
+// query Prometheus rejects, or a process of watch that died.
+func pollPanels(ctx context.Context, prom testkit.Prom, qs []dashQuery, allowed map[string]string, watch []*e2eutil.Proc,
+	what string, limit, interval time.Duration) (map[string][]string, int, error) {
+	pctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var problems map[string][]string
+	rounds := 0
+	err := e2eutil.Poll(pctx, what, interval, watch, func(ctx context.Context) (bool, string, error) {
+		rounds++
+		got, err := queryProblems(ctx, prom, qs)
+		if err != nil {
+			if ctx.Err() != nil {
+				// The deadline fell mid-round: report the last full round.
+				return false, "deadline during a round of queries", nil
+			}
+			return false, "", err
+		}
+		problems = got
+		for p := range problems {
+			if _, ok := allowed[p]; !ok {
+				return false, fmt.Sprintf("%d panels or variables with problems", len(problems)), nil
+			}
+		}
+		return true, "", nil
+	})
+	return problems, rounds, err
 }
 
 // startProc starts bin; when the test ends it must stop cleanly on SIGTERM
