@@ -312,6 +312,7 @@ func (im *importer) run(ctx context.Context, st *store.Store) error {
 				runs[s] = rs
 			}
 		}
+		im.stats.Series = len(all)
 		if err := flush(runs); err != nil {
 			return err
 		}
@@ -331,7 +332,7 @@ func (im *importer) run(ctx context.Context, st *store.Store) error {
 }
 
 // intervals sets the query step and returns each alert name's evaluation
-// interval (docs/import.md, "Step").
+// interval (docs/import.md, "What ALERTS shows, and the step").
 func (im *importer) intervals(ctx context.Context, names []string, global time.Duration) (func(string) int64, error) {
 	im.titles = map[string]string{}
 	if im.cfg.Step > 0 {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -650,4 +651,79 @@ func TestParseTime(t *testing.T) {
 			t.Errorf("ParseTime(%q) = %s, %v; want %s (error %v)", tt.in, got, err, tt.want, tt.err)
 		}
 	}
+}
+
+// TestBadAnswers: a server answering in Prometheus's API shape (the HTTP
+// API documentation's envelope: status, data.resultType, data.result) but
+// with values that are not sample times, or a result of the wrong type,
+// or a query error: the bad points are counted and skipped, a bad result
+// stops the import with an error naming the query, nothing crashes.
+func TestBadAnswers(t *testing.T) {
+	defer promimport.SetRetryWait(time.Millisecond)()
+	// Step points of 15 s from 10:00; the samples are at 07.25 past. The
+	// points at 10:00:45 (NaN) and 10:01:00 (a sample newer than its
+	// point) are bad: skipped, counted, and as good as absent, so the life
+	// is cut in two around them (10:00:07.25 – 10:00:37.25 and from
+	// 10:01:07.25).
+	t0 := float64(day.Add(10 * time.Hour).Unix())
+	good := func(i int) string { return fmt.Sprintf(`[%.3f,"%.3f"]`, t0+15*float64(i), t0+15*float64(i)-7.75) }
+	matrix := `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"alertname":"X","alertstate":"firing","team":"t"},"values":[` +
+		good(1) + `,` + good(2) + fmt.Sprintf(`,[%.3f,"NaN"],[%.3f,"%.3f"],`, t0+45, t0+60, t0+61) + good(5) + `]}]}}`
+	tests := []struct {
+		name      string
+		queryBody string
+		status    int
+		wantErr   string
+		wantBad   int
+		wantLives int
+	}{
+		{name: "bad points skipped", queryBody: matrix, status: 200, wantBad: 2, wantLives: 2},
+		{name: "not a matrix", status: 200, wantErr: "want a matrix",
+			queryBody: `{"status":"success","data":{"resultType":"vector","result":[]}}`},
+		{name: "query error", status: 422, wantErr: "query_range",
+			queryBody: `{"status":"error","errorType":"execution","error":"expanding series: boom"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptestServer(t, map[string]string{
+				"/api/v1/status/config":          `{"status":"success","data":{"yaml":"global:\n  evaluation_interval: 15s\n"}}`,
+				"/api/v1/label/alertname/values": `{"status":"success","data":["X"]}`,
+				"/api/v1/rules":                  `{"status":"success","data":{"groups":[]}}`,
+				"/api/v1/query_range":            tt.queryBody,
+			}, tt.status)
+			st := openStore(t)
+			s, err := promimport.Import(context.Background(), st, promimport.Config{URL: srv, Since: day.Add(10 * time.Hour), Until: day.Add(11 * time.Hour), Decode: decode.DefaultOptions()})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Skipped["bad_sample"] != tt.wantBad || s.Lives != tt.wantLives {
+				t.Errorf("stats %+v", s)
+			}
+		})
+	}
+}
+
+// httptestServer answers each path with its body; query_range with status.
+func httptestServer(t *testing.T, bodies map[string]string, queryStatus int) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := bodies[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/api/v1/query_range" {
+			w.WriteHeader(queryStatus)
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

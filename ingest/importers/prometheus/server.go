@@ -36,10 +36,13 @@ type serverConfig struct {
 	} `yaml:"global"`
 	Alerting struct {
 		AlertRelabelConfigs []*relabel.Config `yaml:"alert_relabel_configs"`
-		Alertmanagers       []struct {
-			AlertRelabelConfigs []*relabel.Config `yaml:"alert_relabel_configs"`
-		} `yaml:"alertmanagers"`
+		Alertmanagers       []amSet           `yaml:"alertmanagers"`
 	} `yaml:"alerting"`
+}
+
+// amSet is one entry of alerting.alertmanagers.
+type amSet struct {
+	AlertRelabelConfigs []*relabel.Config `yaml:"alert_relabel_configs"`
 }
 
 // readConfig fetches and parses the server's configuration. A server that
@@ -79,11 +82,7 @@ func (sc serverConfig) labelRules(im *importer) (labelRules, error) {
 	case len(sets) == 1:
 		r.relabel = append(r.relabel, sets[0].AlertRelabelConfigs...)
 	case len(sets) > 1:
-		if slices.ContainsFunc(sets, func(s struct {
-			AlertRelabelConfigs []*relabel.Config `yaml:"alert_relabel_configs"`
-		}) bool {
-			return len(s.AlertRelabelConfigs) > 0
-		}) {
+		if slices.ContainsFunc(sets, func(s amSet) bool { return len(s.AlertRelabelConfigs) > 0 }) {
 			im.warnf("%d alertmanagers sets with their own alert_relabel_configs: not applied", len(sets))
 		}
 	}
