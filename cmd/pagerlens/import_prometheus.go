@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/ingest/importers"
 	promimport "github.com/pagerlens/pagerlens/ingest/importers/prometheus"
 	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/store"
@@ -17,7 +18,6 @@ func newImportPrometheusCmd() *cobra.Command {
 		configFile, db, url, since, until, match string
 		step                                     time.Duration
 		externalLabels                           map[string]string
-		quiet                                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "prometheus --url URL --since 30d [--until T] [--match SELECTOR] [--step D]",
@@ -51,13 +51,13 @@ bound of the times.
 				return err
 			}
 			now := time.Now()
-			ic := promimport.Config{URL: url, Match: match, Step: step, Progress: !quiet}
+			ic := promimport.Config{URL: url, Match: match, Step: step}
 			var err error
-			if ic.Since, err = promimport.ParseTime(since, now); err != nil {
+			if ic.Since, err = importers.ParseTime(since, now); err != nil {
 				return usageErrorf("--since %v", err)
 			}
 			if until != "" {
-				if ic.Until, err = promimport.ParseTime(until, now); err != nil {
+				if ic.Until, err = importers.ParseTime(until, now); err != nil {
 					return usageErrorf("--until %v", err)
 				}
 			}
@@ -88,6 +88,5 @@ bound of the times.
 	f.StringVar(&match, "match", "", `narrow the alerts with a selector's matchers, e.g. '{severity=~"critical|warning"}'`)
 	f.DurationVar(&step, "step", 0, "rule evaluation interval to assume for every alert, and query step (default: each rule group's interval from /api/v1/rules)")
 	f.StringToStringVar(&externalLabels, "external-labels", nil, "labels Prometheus adds to alerts it sends, replacing the server's global external_labels (e.g. cluster=eu1)")
-	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	return cmd
 }

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -20,10 +19,9 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/pagerlens/pagerlens/ingest/decode"
+	"github.com/pagerlens/pagerlens/ingest/importers"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -31,8 +29,12 @@ import (
 type Config struct {
 	// URL of the Prometheus server (or anything serving its HTTP API v1).
 	URL string
-	// Client makes the HTTP requests; nil means one with a 2-minute timeout.
-	Client *http.Client
+	// Retry is the retrying transport's policy (importers.Transport: 5xx,
+	// timeouts, network errors and 429s); a zero AttemptTimeout means 3
+	// minutes, above Prometheus's default query timeout of 2. Base is the
+	// transport under it (nil: http.DefaultTransport).
+	Retry importers.RetryPolicy
+	Base  http.RoundTripper
 	// Since and Until bound the range: every life firing at some time in
 	// it is imported, with its true start even if before Since (see
 	// MaxLookback). Until zero means now.
@@ -57,8 +59,9 @@ type Config struct {
 	// MaxLookback bounds how far before Since the start of a life already
 	// firing at Since is looked for; 0 means 90 days.
 	MaxLookback time.Duration
-	// Progress shows a progress bar on stderr when it is a terminal.
-	Progress bool
+	// Observer, if set, is told of progress after each query chunk (a
+	// chunk is a window; Items counts the step points read).
+	Observer importers.Observer
 }
 
 // Stats says what an import did.
@@ -68,6 +71,8 @@ type Stats struct {
 	// AlertNames: alert names with firing samples in the range.
 	AlertNames int
 	Queries    int   // range queries that answered
+	Requests   int   // HTTP requests, retries included
+	Retries    int   // of which retries
 	Points     int64 // step points read
 	Series     int   // ALERTS series (label sets)
 	Lives      int   // alert lives found
@@ -92,6 +97,9 @@ func (s Stats) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "prometheus: %d alert lives (%d still firing, %d started before --since) of %d series, step %s (from %s), %d queries; %d events: %d stored, %d duplicates skipped, %d dead-lettered",
 		s.Lives, s.Firing, s.Before, s.Series, s.Step, s.StepFrom, s.Queries, s.Events, s.Stored, s.Duplicates, s.DeadLettered)
+	if s.Retries > 0 {
+		fmt.Fprintf(&b, "; %d requests, %d retries", s.Requests, s.Retries)
+	}
 	reasons := make([]string, 0, len(s.Skipped))
 	for r, n := range s.Skipped {
 		reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
@@ -109,6 +117,7 @@ func (s Stats) String() string {
 type importer struct {
 	cfg    Config
 	api    v1.API
+	tr     *importers.Transport
 	stats  Stats
 	step   int64 // ms
 	points int   // max step points per series of one query
@@ -126,15 +135,13 @@ func Import(ctx context.Context, st *store.Store, cfg Config) (Stats, error) {
 		return Stats{}, err
 	}
 	err = im.run(ctx, st)
+	im.stats.Requests, im.stats.Retries = int(im.tr.Requests.Load()), int(im.tr.Retries.Load())
 	return im.stats, err
 }
 
 func newImporter(cfg Config) (*importer, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("prometheus import: no server URL")
-	}
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 2 * time.Minute}
 	}
 	if cfg.Until.IsZero() {
 		cfg.Until = time.Now()
@@ -152,11 +159,18 @@ func newImporter(cfg Config) (*importer, error) {
 	if cfg.MaxLookback <= 0 {
 		cfg.MaxLookback = 90 * 24 * time.Hour
 	}
-	c, err := api.NewClient(api.Config{Address: cfg.URL, Client: cfg.Client})
+	if cfg.Retry.AttemptTimeout == 0 {
+		cfg.Retry.AttemptTimeout = 3 * time.Minute
+	}
+	tr := importers.NewTransport(cfg.Base, cfg.Retry)
+	tr.OnRetry = func(req *http.Request, why string, wait time.Duration) {
+		slog.Warn("prometheus import: retrying", "path", req.URL.Path, "why", why, "wait", wait)
+	}
+	c, err := api.NewClient(api.Config{Address: cfg.URL, Client: &http.Client{Transport: tr}})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus import: %s: %w", cfg.URL, err)
 	}
-	return &importer{cfg: cfg, api: v1.NewAPI(c), points: cfg.MaxPoints,
+	return &importer{cfg: cfg, api: v1.NewAPI(c), tr: tr, points: cfg.MaxPoints,
 		stats: Stats{Skipped: map[string]int{}}}, nil
 }
 
@@ -277,13 +291,8 @@ func (im *importer) run(ctx context.Context, st *store.Store) error {
 		return nil
 	}
 
-	span := int64(im.points) * step
-	var bar *progressbar.ProgressBar
-	if cfg.Progress && term.IsTerminal(int(os.Stderr.Fd())) {
-		bar = progressbar.Default((gridEnd-gridStart)/span+1, "import prometheus")
-		defer bar.Finish()
-	}
-	for lo := gridStart; lo <= gridEnd; {
+	chunks := int((gridEnd-gridStart)/(int64(im.points)*step)) + 1
+	for k, lo := 1, gridStart; lo <= gridEnd; k++ {
 		hi := min(gridEnd, lo+int64(im.points-1)*step)
 		res, err := im.queryRange(ctx, sel, lo, hi)
 		if err != nil {
@@ -316,10 +325,11 @@ func (im *importer) run(ctx context.Context, st *store.Store) error {
 		if err := flush(runs); err != nil {
 			return err
 		}
-		lo = hi + step
-		if bar != nil {
-			_ = bar.Add(1)
+		if cfg.Observer != nil {
+			cfg.Observer.Progress(importers.Progress{Source: Source, WindowsDone: k, WindowsTotal: max(k, chunks),
+				Items: int(im.stats.Points), Window: importers.Window{Start: msTime(lo), End: msTime(hi + step)}})
 		}
+		lo = hi + step
 	}
 	runs := map[*series][]run{}
 	for _, s := range all {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/ingest/decode"
+	"github.com/pagerlens/pagerlens/ingest/importers"
 	promimport "github.com/pagerlens/pagerlens/ingest/importers/prometheus"
 	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
@@ -376,7 +377,10 @@ func TestImportFromPrometheus(t *testing.T) {
 	ctx := context.Background()
 
 	st := openStore(t)
-	stats, err := promimport.Import(ctx, st, importCfg(url))
+	cfg := importCfg(url)
+	var last importers.Progress
+	cfg.Observer = importers.ObserverFunc(func(p importers.Progress) { last = p })
+	stats, err := promimport.Import(ctx, st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,14 +391,24 @@ func TestImportFromPrometheus(t *testing.T) {
 		// A×3, B, C, D and HugeLabel's, the last dead-lettered. Events:
 		// 5 ended lives × 2 + C's trigger = 11. Queries: 9 for the day
 		// (5,761 points, 720 a query) and 2 to trace C back 4 hours.
+		// Requests: the configuration, the alert names, the rules and the
+		// 11 queries, none retried.
 		want := promimport.Stats{
-			Step: 15 * time.Second, StepFrom: "rules", AlertNames: 5, Queries: 11,
+			Step: 15 * time.Second, StepFrom: "rules", AlertNames: 5, Queries: 11, Requests: 14,
 			Series: 5, Lives: 7, Firing: 1, Before: 1, Events: 11, Stored: 11, DeadLettered: 1,
 		}
 		got := stats
 		got.Points, got.Skipped, got.Warnings = 0, nil, nil
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("stats\n got %+v\nwant %+v", got, want)
+			type fields promimport.Stats // printed field by field, not by String
+			t.Errorf("stats\n got %+v\nwant %+v", fields(got), fields(want))
+		}
+		// The observer heard of the 9 chunks of the day, the last one
+		// being the single point at 24:00.
+		wantLast := importers.Progress{Source: "prometheus", WindowsDone: 9, WindowsTotal: 9, Items: int(stats.Points),
+			Window: importers.Window{Start: day.Add(24 * time.Hour), End: day.Add(24*time.Hour + 15*time.Second)}}
+		if last != wantLast {
+			t.Errorf("last progress %+v, want %+v", last, wantLast)
 		}
 		if len(stats.Skipped) != 0 {
 			t.Errorf("skipped %v", stats.Skipped)
@@ -600,8 +614,10 @@ func checkStats(t *testing.T, got, want map[string]analytics.AlertStats) {
 	}
 }
 
+// fastRetry retries as the default policy does, without the waits.
+var fastRetry = importers.RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}
+
 func TestImportErrors(t *testing.T) {
-	defer promimport.SetRetryWait(time.Millisecond)()
 	ctx := context.Background()
 	st := openStore(t)
 	tests := []struct {
@@ -615,7 +631,7 @@ func TestImportErrors(t *testing.T) {
 		{
 			// Nothing listens on port 1: retried, then a clear error.
 			"server down",
-			promimport.Config{URL: "http://127.0.0.1:1", Since: day, Until: day.Add(time.Hour)},
+			promimport.Config{URL: "http://127.0.0.1:1", Since: day, Until: day.Add(time.Hour), Retry: fastRetry},
 			"/api/v1/label/alertname/values",
 		},
 	}
@@ -629,37 +645,12 @@ func TestImportErrors(t *testing.T) {
 	}
 }
 
-func TestParseTime(t *testing.T) {
-	now := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Time
-		err  bool
-	}{
-		{"2026-03-01T00:00:00Z", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), false},
-		{"2026-03-01T01:00:00+01:00", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), false},
-		{"30d", time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), false},
-		{"1w", time.Date(2026, 3, 24, 12, 0, 0, 0, time.UTC), false},
-		{"1h30m", time.Date(2026, 3, 31, 10, 30, 0, 0, time.UTC), false},
-		{"0d", time.Time{}, true},
-		{"yesterday", time.Time{}, true},
-		{"", time.Time{}, true},
-	}
-	for _, tt := range tests {
-		got, err := promimport.ParseTime(tt.in, now)
-		if (err != nil) != tt.err || !got.Equal(tt.want) {
-			t.Errorf("ParseTime(%q) = %s, %v; want %s (error %v)", tt.in, got, err, tt.want, tt.err)
-		}
-	}
-}
-
 // TestBadAnswers: a server answering in Prometheus's API shape (the HTTP
 // API documentation's envelope: status, data.resultType, data.result) but
 // with values that are not sample times, or a result of the wrong type,
 // or a query error: the bad points are counted and skipped, a bad result
 // stops the import with an error naming the query, nothing crashes.
 func TestBadAnswers(t *testing.T) {
-	defer promimport.SetRetryWait(time.Millisecond)()
 	// Step points of 15 s from 10:00; the samples are at 07.25 past. The
 	// points at 10:00:45 (NaN) and 10:01:00 (a sample newer than its
 	// point) are bad: skipped, counted, and as good as absent, so the life
@@ -692,7 +683,7 @@ func TestBadAnswers(t *testing.T) {
 				"/api/v1/query_range":            tt.queryBody,
 			}, tt.status)
 			st := openStore(t)
-			s, err := promimport.Import(context.Background(), st, promimport.Config{URL: srv, Since: day.Add(10 * time.Hour), Until: day.Add(11 * time.Hour), Decode: decode.DefaultOptions()})
+			s, err := promimport.Import(context.Background(), st, promimport.Config{URL: srv, Since: day.Add(10 * time.Hour), Until: day.Add(11 * time.Hour), Decode: decode.DefaultOptions(), Retry: fastRetry})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)

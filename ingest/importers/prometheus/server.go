@@ -50,12 +50,7 @@ type amSet struct {
 // warning: the import goes on without external labels or relabelling.
 func (im *importer) readConfig(ctx context.Context) (serverConfig, bool) {
 	var sc serverConfig
-	var res v1.ConfigResult
-	err := im.retry(ctx, "status/config", func() error {
-		var err error
-		res, err = im.api.Config(ctx)
-		return err
-	})
+	res, err := im.api.Config(ctx)
 	if err != nil {
 		im.warnf("GET /api/v1/status/config: %v: alert labels taken without external labels or alert relabelling", err)
 		return sc, false
@@ -105,12 +100,7 @@ type rules struct {
 
 func (im *importer) readRules(ctx context.Context) (rules, error) {
 	out := rules{interval: map[string]time.Duration{}, title: map[string]string{}}
-	var res v1.RulesResult
-	err := im.retry(ctx, "rules", func() error {
-		var err error
-		res, err = im.api.Rules(ctx, nil)
-		return err
-	})
+	res, err := im.api.Rules(ctx, nil)
 	if err != nil {
 		return out, fmt.Errorf("GET /api/v1/rules: %w", err)
 	}
@@ -167,14 +157,8 @@ func withNames(sel string, names []string) string {
 
 // alertNames lists the alert names with firing samples in [start, end].
 func (im *importer) alertNames(ctx context.Context, sel string, start, end time.Time) ([]string, error) {
-	var vals model.LabelValues
-	err := im.retry(ctx, "label values", func() error {
-		var err error
-		var warns v1.Warnings
-		vals, warns, _, err = im.api.LabelValues(ctx, "alertname", []string{sel}, start, end)
-		im.serverWarnings(warns)
-		return err
-	})
+	vals, warns, _, err := im.api.LabelValues(ctx, "alertname", []string{sel}, start, end)
+	im.serverWarnings(warns)
 	if err != nil {
 		return nil, fmt.Errorf("GET /api/v1/label/alertname/values: %w", err)
 	}
@@ -193,24 +177,18 @@ const maxResolution = 11000
 
 // queryRange runs one range query of timestamp(sel) and returns the points
 // of each series. A chunk the server refuses as too large (too many samples
-// for query.max-samples, or too many points) is retried in halves, which
-// also halves the chunks that follow.
+// for query.max-samples, too many points, or its query timeout) is retried
+// in halves, which also halves the chunks that follow.
 func (im *importer) queryRange(ctx context.Context, sel string, from, to int64) (map[string]*seriesPoints, error) {
 	out := map[string]*seriesPoints{}
 	for lo := from; lo <= to; {
 		hi := min(to, lo+int64(im.points-1)*im.step)
-		var val model.Value
-		err := im.retry(ctx, "query_range", func() error {
-			var err error
-			var warns v1.Warnings
-			val, warns, _, err = im.api.QueryRange(ctx, "timestamp("+sel+")",
-				v1.Range{Start: msTime(lo), End: msTime(hi), Step: time.Duration(im.step) * time.Millisecond})
-			im.serverWarnings(warns)
-			return err
-		})
+		val, warns, _, err := im.api.QueryRange(ctx, "timestamp("+sel+")",
+			v1.Range{Start: msTime(lo), End: msTime(hi), Step: time.Duration(im.step) * time.Millisecond})
+		im.serverWarnings(warns)
 		if err != nil {
 			var ae *v1.Error
-			if errors.As(err, &ae) && tooLarge(ae) && im.points > 10 {
+			if errors.As(err, &ae) && tooLarge(ae) && im.points > 10 && ctx.Err() == nil {
 				im.points /= 2
 				slog.Debug("prometheus import: chunk too large, halving", "points", im.points, "err", err)
 				continue
@@ -249,40 +227,9 @@ type seriesPoints struct {
 	points []point
 }
 
+// tooLarge: the server refused a chunk for its size, or ran out of time
+// on it (its query timeout, after the transport's retries).
 func tooLarge(e *v1.Error) bool {
-	return strings.Contains(e.Msg, "too many samples") || strings.Contains(e.Msg, "exceeded maximum resolution")
-}
-
-// retryWait is the first wait between two attempts of a call.
-var retryWait = 500 * time.Millisecond
-
-// retry runs f up to four times while it fails with a server error, a
-// timeout or a network error (not a bad query, not a cancelled context),
-// waiting 0.5, 1 and 2 s between the attempts.
-func (im *importer) retry(ctx context.Context, what string, f func() error) error {
-	wait := retryWait
-	for attempt := 1; ; attempt++ {
-		err := f()
-		if err == nil || attempt == 4 || ctx.Err() != nil || !transient(err) {
-			return err
-		}
-		slog.Warn("prometheus import: retrying", "call", what, "attempt", attempt, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait *= 2
-	}
-}
-
-func transient(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var ae *v1.Error
-	if errors.As(err, &ae) {
-		return ae.Type == v1.ErrServer || ae.Type == v1.ErrTimeout
-	}
-	return true // transport errors: connection refused or reset, EOF
+	return e.Type == v1.ErrTimeout || strings.Contains(e.Msg, "too many samples") ||
+		strings.Contains(e.Msg, "exceeded maximum resolution")
 }
