@@ -101,7 +101,7 @@ func (o *overrides) resolve(cmd *cobra.Command) (config.Config, error) {
 	if cmd.Flags().Changed("config") {
 		var err error
 		if cfg, err = config.Load(o.configFile); err != nil {
-			return cfg, err
+			return cfg, config.Invalid(err) // an unreadable file too: exit code 2
 		}
 	}
 	for _, r := range o.rows {

@@ -83,3 +83,17 @@ func TestOverrides(t *testing.T) {
 		t.Errorf("resolved\n%s\nwant\n%s", gy, wy)
 	}
 }
+
+// TestOverridesMissingFile: a --config that cannot be read is a
+// configuration error (exit code 2), as a file with problems is.
+func TestOverridesMissingFile(t *testing.T) {
+	cmd := &cobra.Command{Use: "x"}
+	o := bindOverrides(cmd.Flags(), "", serveOverrides)
+	if err := cmd.Flags().Parse([]string{"--config", filepath.Join(t.TempDir(), "nosuch.yaml")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := o.resolve(cmd)
+	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "nosuch.yaml") {
+		t.Fatalf("resolve: %v (exit code %d), want exit code 2 naming the file", err, exitCode(err))
+	}
+}

@@ -1,7 +1,7 @@
 // Package app runs pagerlens's long-lived and composite commands from a
 // resolved configuration: Serve (the consumer, webhooks, /metrics, the
 // refresher and the export scheduler), Ingest (a file backfill),
-// ImportPagerDuty (and the other vendor API imports beside it), Demo and
+// ImportPagerDuty and ImportPrometheus (history imports; more beside them), Demo and
 // Bench. It starts the parts, runs them and stops them, in one readable
 // place per command.
 //

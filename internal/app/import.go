@@ -5,6 +5,8 @@ import (
 
 	"github.com/pagerlens/pagerlens/ingest/importers"
 	"github.com/pagerlens/pagerlens/ingest/importers/pagerduty"
+	promimport "github.com/pagerlens/pagerlens/ingest/importers/prometheus"
+	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -19,4 +21,17 @@ func ImportPagerDuty(ctx context.Context, db string, opts store.Options, o pager
 	}
 	defer st.Close()
 	return pagerduty.Import(ctx, st, o)
+}
+
+// ImportPrometheus rebuilds alert history from a Prometheus's ALERTS series
+// (docs/import.md) into cfg.DB, decoded with cfg's mappings and limits as
+// the live Alertmanager webhook is, so that history and live alerts join.
+func ImportPrometheus(ctx context.Context, cfg config.Config, ic promimport.Config) (promimport.Stats, error) {
+	ic.Decode = cfg.DecodeOptions()
+	st, err := OpenStore(ctx, cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
+	if err != nil {
+		return promimport.Stats{}, err
+	}
+	defer st.Close()
+	return promimport.Import(ctx, st, ic)
 }
