@@ -17,10 +17,10 @@ import (
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import SOURCE",
-		Short: "Import history from a paging tool's API (pagerduty)",
+		Short: "Import history from a paging tool's API (pagerduty) or Prometheus's alerts (prometheus)",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newImportPagerDutyCmd())
+	cmd.AddCommand(newImportPagerDutyCmd(), newImportPrometheusCmd())
 	return cmd
 }
 
