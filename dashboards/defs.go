@@ -286,7 +286,7 @@ func oncallLoad(p promql, topN int) def {
 				{
 					kind: kindBarChart, title: "Interruptions per responder by period", unit: unitCount, w: 24, h: 10, stack: true,
 					matrixRow: mn.LabelResponder, matrixColumn: mn.LabelPeriod,
-					description: "Interruptions (page notifications to a responder; repeats within 2 minutes for the same incident or alert count once), stacked by the period of the responder's local time: business (08:00–18:00 weekdays), off hours (18:00–22:00 weekdays and weekends outside sleep hours), sleep (22:00–08:00)." + noteWindow,
+					description: "Interruptions (page notifications to a responder by phone, SMS, push or of unknown channel, not e-mail, by default; repeats within 2 minutes for the same incident or alert count once), stacked by the period of the responder's local time: business (08:00–18:00 weekdays), off hours (18:00–22:00 weekdays and weekends outside sleep hours), sleep (22:00–08:00)." + noteWindow,
 					targets:     []target{{expr: p.total(mn.Interruptions, fTeamWindow, mn.LabelResponder, mn.LabelPeriod)}},
 				},
 				{

@@ -163,6 +163,9 @@ func classifyOpenError(path string, err error) error {
 // Path is the file the store was opened from.
 func (s *Store) Path() string { return s.path }
 
+// ReadOnly reports whether s was opened read-only (Options.ReadOnly).
+func (s *Store) ReadOnly() bool { return s.opts.ReadOnly }
+
 // DB is the read connection pool. Analytics queries it; writes go through
 // WriteBatch only.
 func (s *Store) DB() *sql.DB { return s.db }

@@ -57,6 +57,7 @@ func TestAnalyticsLoad(t *testing.T) {
   flap_count: 4
   flap_within: 30m
   interruption_fold: 5m
+  interruption_channels: [phone, email, unknown]
   fatigue_weights: {business: 1, off_hours: 3, sleep: 10}
   major_severities: [P1]
   noisiest_alerts: 5
@@ -75,6 +76,8 @@ func TestAnalyticsLoad(t *testing.T) {
 					FatigueWeights:   analytics.FatigueWeights{Business: 1, OffHours: 3, Sleep: 10},
 					MajorSeverities:  []string{"P1"}, NoisiestAlerts: 5, ShiftIncidentLimit: 3,
 					OnCallShareFlag: 0.5, UpdateGapTarget: 15 * time.Minute,
+					// in the order given
+					InterruptionChannels: []string{"phone", "email", "unknown"},
 				}
 				if c.Roster == nil || len(c.Roster.Responders) != 1 || c.Roster.Responders[0].Timezone != "Asia/Tokyo" {
 					t.Errorf("roster %+v", c.Roster)
@@ -99,6 +102,9 @@ func TestAnalyticsLoad(t *testing.T) {
 				}
 				if c.FatigueWeights != (analytics.FatigueWeights{Business: 1, OffHours: 2, Sleep: 8}) {
 					t.Errorf("weights %+v", c.FatigueWeights)
+				}
+				if !reflect.DeepEqual(c.InterruptionChannels, []string{"phone", "sms", "push", "unknown"}) {
+					t.Errorf("interruption channels %v, want the default", c.InterruptionChannels)
 				}
 				if c.TransientAfter != 5*time.Minute || c.FlapCount != 3 || c.Roster != nil {
 					t.Errorf("defaults lost: %+v", c)
@@ -126,6 +132,9 @@ func TestAnalyticsLoad(t *testing.T) {
 		{name: "zero count", yaml: "analytics:\n  flap_count: 0\n", err: "line 2: analytics.flap_count: 0"},
 		{name: "negative weight", yaml: "analytics:\n  fatigue_weights: {sleep: -1}\n", err: "analytics.fatigue_weights"},
 		{name: "all-zero weights", yaml: "analytics:\n  fatigue_weights: {business: 0, off_hours: 0, sleep: 0}\n", err: "not all 0"},
+		{name: "unknown channel", yaml: "analytics:\n  interruption_channels: [phone, pager]\n", err: `line 2: analytics.interruption_channels: "pager" is not a channel; want some of phone, sms, push, email, chat, other, unknown`},
+		{name: "channel twice", yaml: "analytics:\n  interruption_channels: [sms, sms]\n", err: `analytics.interruption_channels: "sms" listed twice`},
+		{name: "no channels", yaml: "analytics:\n  interruption_channels: []\n", err: "analytics.interruption_channels: empty"},
 		{name: "no major severities", yaml: "analytics:\n  major_severities: []\n", err: "analytics.major_severities: empty"},
 		{name: "share over 1", yaml: "analytics:\n  oncall_share_flag: 25\n", err: "line 2: analytics.oncall_share_flag: 25"},
 		{name: "missing roster", yaml: "analytics:\n  roster_file: " + filepath.Join(dir, "nope.yaml") + "\n", err: "analytics.roster_file: roster: open"},

@@ -197,7 +197,7 @@ var All = []Family{
 	{AlertsFlapping, Gauge, ls(LabelTeam, LabelService, LabelWindow), "Alert keys that triggered 3 or more times within 1 hour (configurable) in the window."},
 
 	// On-call load and pager fatigue.
-	{Interruptions, Gauge, ls(LabelTeam, LabelResponder, LabelPeriod, LabelWindow), "Interruptions (page notifications, repeats within 2 minutes merged) of a responder in the window, by period in the responder's timezone."},
+	{Interruptions, Gauge, ls(LabelTeam, LabelResponder, LabelPeriod, LabelWindow), "Interruptions (page notifications by phone, SMS, push or of unknown channel, not e-mail, by default; repeats within 2 minutes merged) of a responder in the window, by period in the responder's timezone."},
 	{NightsInterrupted, Gauge, ls(responderLabels...), "Distinct local nights of the window with at least one sleep-hours interruption."},
 	{IncidentsAcknowledgedByResponder, Gauge, ls(responderLabels...), "Incidents of the window the responder acknowledged."},
 	{ShiftsOverLimit, Gauge, ls(responderLabels...), "12-hour blocks of on-call time in the window, counted from each shift start, with more than 2 incidents (the Google SRE limit per 12-hour shift; configurable)."},
