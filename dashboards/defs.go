@@ -42,11 +42,12 @@ func mttxStat(p promql, title, summary, meaning string) panel {
 	}
 }
 
-const (
-	meaningMTTD = "Time to detect (MTTD): trigger time − start of customer impact, for incidents whose trigger carries the impact start."
-	meaningMTTA = "Time to acknowledge (MTTA): first explicit acknowledgement − trigger time, for acknowledged incidents (reassign, escalate and resolve are not acks; incidents resolved without an ack count as auto-resolved instead)."
-	meaningMTTM = "Time to mitigate (MTTM): first mitigation (else the resolve) − trigger time, for mitigated or resolved incidents."
-	meaningMTTR = "Time to resolve (MTTR): final resolve (not followed by a reopen) − trigger time, for resolved incidents; open incidents never enter the mean."
+// The figures' definitions, kept with their families in metricnames.
+var (
+	meaningMTTD = mn.Meaning(mn.IncidentDetectSeconds)
+	meaningMTTA = mn.Meaning(mn.IncidentAckSeconds)
+	meaningMTTM = mn.Meaning(mn.IncidentMitigateSeconds)
+	meaningMTTR = mn.Meaning(mn.IncidentResolveSeconds)
 )
 
 func overview(p promql) def {
@@ -285,7 +286,7 @@ func oncallLoad(p promql, topN int) def {
 				{
 					kind: kindBarChart, title: "Interruptions per responder by period", unit: unitCount, w: 24, h: 10, stack: true,
 					matrixRow: mn.LabelResponder, matrixColumn: mn.LabelPeriod,
-					description: "Interruptions (page notifications to a responder; repeats within 2 minutes for the same incident or alert count once), stacked by the period of the responder's local time: business (08:00–18:00 weekdays), off hours (18:00–22:00 weekdays and weekends outside sleep hours), sleep (22:00–08:00)." + noteWindow,
+					description: "Interruptions (page notifications to a responder by phone, SMS, push or of unknown channel, not e-mail, by default; repeats within 2 minutes for the same incident or alert count once), stacked by the period of the responder's local time: business (08:00–18:00 weekdays), off hours (18:00–22:00 weekdays and weekends outside sleep hours), sleep (22:00–08:00)." + noteWindow,
 					targets:     []target{{expr: p.total(mn.Interruptions, fTeamWindow, mn.LabelResponder, mn.LabelPeriod)}},
 				},
 				{

@@ -9,11 +9,12 @@ import (
 
 	"github.com/pagerlens/pagerlens/ingest/importers"
 	"github.com/pagerlens/pagerlens/ingest/importers/pagerduty"
+	"github.com/pagerlens/pagerlens/internal/app"
 	"github.com/pagerlens/pagerlens/store"
 )
 
-// newImportCmd is a thin entry point to the importers (docs/import.md):
-// flags to one library call. It moves into the app layer with the rest.
+// newImportCmd is the entry point to the importers (docs/import.md): flags
+// to one app.Import… call.
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import SOURCE",
@@ -63,12 +64,7 @@ docs/import.md.`,
 			if o.Token, err = pagerduty.ReadToken(tokenFile); err != nil {
 				return usageErrorf("%v", err)
 			}
-			st, err := openStore(cmd.Context(), db, store.Options{MemoryLimit: memoryLimit})
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			sum, err := pagerduty.Import(cmd.Context(), st, o)
+			sum, err := app.ImportPagerDuty(cmd.Context(), db, store.Options{MemoryLimit: memoryLimit}, o)
 			for _, p := range sum.Problems {
 				fmt.Fprintln(cmd.ErrOrStderr(), "problem:", p)
 			}
@@ -77,12 +73,12 @@ docs/import.md.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	dbFlag(f, &db)
 	f.StringVar(&tokenFile, "token-file", "", "file holding the PagerDuty REST API key")
 	f.StringVar(&apiURL, "api-url", pagerduty.DefaultAPIURL, "PagerDuty REST API URL")
 	f.StringVar(&since, "since", "", "start: RFC 3339 or a duration back from now (365d)")
 	f.StringVar(&until, "until", "", "end: RFC 3339 or a duration back from now (default now)")
 	f.StringVar(&teams, "teams", "", "comma-separated PagerDuty team ids to import (default all)")
-	f.StringVar(&memoryLimit, "memory-limit", "1GB", "DuckDB memory_limit")
+	memoryLimitFlag(f, &memoryLimit)
 	return cmd
 }
