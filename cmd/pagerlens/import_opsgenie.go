@@ -6,18 +6,20 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest/importers"
 	"github.com/pagerlens/pagerlens/ingest/importers/opsgenie"
-	"github.com/pagerlens/pagerlens/internal/config"
+	"github.com/pagerlens/pagerlens/internal/app"
 	"github.com/pagerlens/pagerlens/store"
 )
 
-// newImportOpsgenieCmd is a thin entry point to opsgenie.Import: flags (and
-// serve's config file, for the mappings: Opsgenie names teams by id) to
-// one library call.
+// newImportOpsgenieCmd is the entry point to the Opsgenie importer: flags
+// (and serve's config file, for the mappings: Opsgenie names teams by id)
+// to one app.ImportOpsgenie call.
 func newImportOpsgenieCmd() *cobra.Command {
-	var configFile, db, tokenFile, apiURL, since, until string
+	var (
+		ov                              *overrides
+		tokenFile, apiURL, since, until string
+	)
 	cmd := &cobra.Command{
 		Use:   "opsgenie --db FILE --token-file FILE --since T [--until T] [--api-url URL] [--config FILE]",
 		Short: "Import alerts, their recipients and on-call shifts from Opsgenie's REST API",
@@ -35,25 +37,18 @@ See docs/import.md.`,
 			if err := applyEnv(cmd); err != nil {
 				return err
 			}
-			cfg := config.Default()
-			if changed(cmd, "config") {
-				var err error
-				if cfg, err = config.Load(configFile); err != nil {
-					return exitError{code: 2, err: err}
-				}
-			}
-			if changed(cmd, "db") || cfg.DB == "" {
-				cfg.DB = db
-			}
-			if err := cfg.Validate(configFile); err != nil {
+			cfg, err := ov.resolve(cmd)
+			if err != nil {
 				return err
+			}
+			if cfg.DB == "" { // db: "" in the file
+				cfg.DB = store.DefaultFile
 			}
 			now := time.Now().UTC()
 			if since == "" {
 				return usageErrorf("--since is required (RFC 3339, or a duration back from now such as 365d)")
 			}
-			o := opsgenie.Options{APIURL: apiURL, TokenFile: tokenFile, Mappings: cfg.Mappings}
-			var err error
+			o := opsgenie.Options{APIURL: apiURL, TokenFile: tokenFile}
 			if o.Since, err = importers.ParseTime(since, now); err != nil {
 				return usageErrorf("--since: %v", err)
 			}
@@ -62,17 +57,10 @@ See docs/import.md.`,
 					return usageErrorf("--until: %v", err)
 				}
 			}
-			o.Limits = event.DefaultLimits()
-			applyLimits(&o.Limits, cfg.Limits)
 			if o.Token, err = opsgenie.ReadToken(tokenFile); err != nil {
 				return usageErrorf("%v", err)
 			}
-			st, err := openStore(cmd.Context(), cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			sum, err := opsgenie.Import(cmd.Context(), st, o)
+			sum, err := app.ImportOpsgenie(cmd.Context(), cfg, o)
 			for _, p := range sum.Problems {
 				fmt.Fprintln(cmd.ErrOrStderr(), "problem:", p)
 			}
@@ -82,8 +70,7 @@ See docs/import.md.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&configFile, "config", "", "YAML config file, as for serve (mappings, limits, db, store)")
-	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	ov = bindOverrides(f, "YAML config file, as for serve (mappings, limits, db, store)", []override{dbOverride})
 	f.StringVar(&tokenFile, "token-file", "", "file holding the Opsgenie API key (GenieKey)")
 	f.StringVar(&apiURL, "api-url", opsgenie.DefaultAPIURL, "Opsgenie API URL ("+opsgenie.EUAPIURL+" for the EU region)")
 	f.StringVar(&since, "since", "", "start: RFC 3339 or a duration back from now (365d)")

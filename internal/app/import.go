@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/pagerlens/pagerlens/ingest/importers"
+	"github.com/pagerlens/pagerlens/ingest/importers/opsgenie"
 	"github.com/pagerlens/pagerlens/ingest/importers/pagerduty"
 	promimport "github.com/pagerlens/pagerlens/ingest/importers/prometheus"
 	"github.com/pagerlens/pagerlens/internal/config"
@@ -34,4 +35,19 @@ func ImportPrometheus(ctx context.Context, cfg config.Config, ic promimport.Conf
 	}
 	defer st.Close()
 	return promimport.Import(ctx, st, ic)
+}
+
+// ImportOpsgenie runs one Opsgenie REST import (docs/import.md) into
+// cfg.DB with analytics attached, mapped with cfg's mappings and limits as
+// the live webhook is (Opsgenie names teams by id: team_map names them), so
+// that history and webhooks join.
+func ImportOpsgenie(ctx context.Context, cfg config.Config, o opsgenie.Options) (importers.Summary, error) {
+	d := cfg.DecodeOptions()
+	o.Mappings, o.Limits = d.Mappings, d.Limits
+	st, err := OpenStore(ctx, cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
+	if err != nil {
+		return importers.Summary{Source: opsgenie.Source}, err
+	}
+	defer st.Close()
+	return opsgenie.Import(ctx, st, o)
 }
