@@ -424,6 +424,18 @@ func pipeline(p promql) def {
 					targets:     []target{{expr: by("max", []string{mn.LabelExport}, fmt.Sprintf("time() - %s", mn.ExportLastSuccessTimestampSeconds)), legend: "{{export}}"}},
 				},
 			}},
+			{title: "API imports", panels: []panel{
+				{
+					kind: kindTimeseries, title: "Import runs", unit: unitRate, w: 12, h: 8,
+					description: "Runs per second of serve's API import poller (import: in the config) by source and outcome: success; partial (stored, some items dead-lettered and read again at the next run); failure (nothing imported: the vendor down, a rejected token; retried at the next interval)." + notePerInstance,
+					targets:     []target{{expr: p.rate(mn.ImportRunsTotal, mn.LabelSource, mn.LabelOutcome), legend: "{{source}} {{outcome}}"}},
+				},
+				{
+					kind: kindBarGauge, title: "Time since last successful import", unit: unitSeconds, w: 12, h: 8,
+					description: "Per polled source, the time since its last successful or partial run; it grows while the vendor's API fails.",
+					targets:     []target{{expr: by("max", []string{mn.LabelSource}, fmt.Sprintf("time() - %s", mn.ImportLastSuccessTimestampSeconds)), legend: "{{source}}"}},
+				},
+			}},
 		},
 	}
 }

@@ -6,10 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pagerlens/pagerlens/ingest/importers"
 	"github.com/pagerlens/pagerlens/ingest/importers/opsgenie"
 	"github.com/pagerlens/pagerlens/internal/app"
-	"github.com/pagerlens/pagerlens/store"
 )
 
 // newImportOpsgenieCmd is the entry point to the Opsgenie importer: flags
@@ -19,19 +17,22 @@ func newImportOpsgenieCmd() *cobra.Command {
 	var (
 		ov                              *overrides
 		tokenFile, apiURL, since, until string
+		quiet                           bool
 	)
 	cmd := &cobra.Command{
-		Use:   "opsgenie --db FILE --token-file FILE --since T [--until T] [--api-url URL] [--config FILE]",
+		Use:   "opsgenie --db FILE --token-file FILE --since T [--until T] [--api-url URL]",
 		Short: "Import alerts, their recipients and on-call shifts from Opsgenie's REST API",
 		Long: `import opsgenie reads Opsgenie's REST API (alerts with their acknowledgement
 and close, the users each alert was sent to, users' time zones, and every
 schedule's final timeline) from --since to --until (RFC 3339, or a duration
 back from now such as 365d) and stores the canonical events, with the same
 ids as the webhook decoder gives the same transitions. Accounts in the EU
-region use --api-url ` + opsgenie.EUAPIURL + `. --config reads serve's YAML
-file for its mappings (team_map names Opsgenie's team ids) and limits. It
-goes on from where the last run stopped (the cursor is kept in the store).
-See docs/import.md.`,
+region use --api-url ` + opsgenie.EUAPIURL + `. It goes on from where the last
+run stopped (the cursor is kept in the store). See docs/import.md.
+
+--config reads serve's YAML file: its mappings (team_map names Opsgenie's team
+ids) and limits apply as to webhooks, and its roster's time zones (or
+--roster's) win over Opsgenie's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd); err != nil {
@@ -41,26 +42,17 @@ See docs/import.md.`,
 			if err != nil {
 				return err
 			}
-			if cfg.DB == "" { // db: "" in the file
-				cfg.DB = store.DefaultFile
-			}
-			now := time.Now().UTC()
-			if since == "" {
-				return usageErrorf("--since is required (RFC 3339, or a duration back from now such as 365d)")
-			}
 			o := opsgenie.Options{APIURL: apiURL, TokenFile: tokenFile}
-			if o.Since, err = importers.ParseTime(since, now); err != nil {
-				return usageErrorf("--since: %v", err)
-			}
-			if until != "" {
-				if o.Until, err = importers.ParseTime(until, now); err != nil {
-					return usageErrorf("--until: %v", err)
-				}
+			if o.Since, o.Until, err = importWindow(since, until, time.Now().UTC()); err != nil {
+				return err
 			}
 			if o.Token, err = opsgenie.ReadToken(tokenFile); err != nil {
 				return usageErrorf("%v", err)
 			}
+			var done func()
+			o.Observer, done = importBar("opsgenie", quiet)
 			sum, err := app.ImportOpsgenie(cmd.Context(), cfg, o)
+			done()
 			for _, p := range sum.Problems {
 				fmt.Fprintln(cmd.ErrOrStderr(), "problem:", p)
 			}
@@ -70,10 +62,11 @@ See docs/import.md.`,
 		},
 	}
 	f := cmd.Flags()
-	ov = bindOverrides(f, "YAML config file, as for serve (mappings, limits, db, store)", []override{dbOverride})
+	ov = bindOverrides(f, "YAML config file, as for serve (mappings, limits, roster, db, store)", importOverrides)
 	f.StringVar(&tokenFile, "token-file", "", "file holding the Opsgenie API key (GenieKey)")
 	f.StringVar(&apiURL, "api-url", opsgenie.DefaultAPIURL, "Opsgenie API URL ("+opsgenie.EUAPIURL+" for the EU region)")
 	f.StringVar(&since, "since", "", "start: RFC 3339 or a duration back from now (365d)")
 	f.StringVar(&until, "until", "", "end: RFC 3339 or a duration back from now (default now)")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar (the summary still goes to stdout, problems to stderr)")
 	return cmd
 }

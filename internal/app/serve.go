@@ -15,6 +15,8 @@ import (
 	promexp "github.com/pagerlens/pagerlens/exporters/prometheus"
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/ingest/decode"
+	"github.com/pagerlens/pagerlens/ingest/importers"
+	"github.com/pagerlens/pagerlens/ingest/importers/poller"
 	"github.com/pagerlens/pagerlens/ingest/webhook"
 	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/internal/server"
@@ -49,9 +51,10 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	log := slog.Default()
 	// Webhooks in direct mode need no Kafka: then no consumer runs.
 	webhooks := len(cfg.Webhooks.Enabled()) > 0
-	if len(cfg.Kafka.Brokers) == 0 && !webhooks {
-		return config.Invalid(fmt.Errorf("serve: no Kafka brokers and no webhooks: set --brokers (PAGERLENS_BROKERS, kafka.brokers in --config) to consume Kafka, " +
-			"or list sources under webhooks: in --config to receive webhooks without Kafka (docs/webhooks.md)"))
+	if len(cfg.Kafka.Brokers) == 0 && !webhooks && len(cfg.Import.Sources()) == 0 {
+		return config.Invalid(fmt.Errorf("serve: no Kafka brokers, no webhooks and no import: set --brokers (PAGERLENS_BROKERS, kafka.brokers in --config) to consume Kafka, " +
+			"list sources under webhooks: in --config to receive webhooks without Kafka (docs/webhooks.md), " +
+			"or under import: to poll a paging tool's API (docs/import.md)"))
 	}
 	if len(cfg.Kafka.Brokers) == 0 && cfg.Webhooks.Kafka() {
 		return config.Invalid(fmt.Errorf("serve: webhooks.mode kafka needs Kafka brokers: set --brokers (PAGERLENS_BROKERS, kafka.brokers in --config), " +
@@ -160,8 +163,22 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 			return nil
 		})
 	}
+	// API polling: a vendor outage is counted (pagerlens_import_runs_total)
+	// and logged, never a readiness failure; what a run stores is in the
+	// next snapshot at once.
+	sources, err := importSources(cfg, st)
+	if err != nil {
+		return err
+	}
+	var polls *poller.Poller
+	if len(sources) > 0 {
+		if polls, err = poller.New(metrics.Self, log.With("component", "import"), sources...); err != nil {
+			return err
+		}
+		polls.OnRun = func(string, importers.Summary, error) { refresher.Poke() }
+	}
 	log.Info("serving", "db", cfg.DB, "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.Group, "topics", topicNames(cfg.Kafka.Topics),
-		"webhooks", cfg.Webhooks.Enabled())
+		"webhooks", cfg.Webhooks.Enabled(), "import", len(sources))
 	// HTTP is served from the start, whatever Kafka does: /healthz answers
 	// (a liveness probe must not kill a pod that waits for its brokers),
 	// /readyz says what it waits for, direct-mode webhooks are stored and
@@ -181,6 +198,9 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	}
 	g.Go(func() error { return refresher.Run(gctx) })
 	g.Go(func() error { return exports.Run(gctx) })
+	if polls != nil {
+		g.Go(func() error { return polls.Run(gctx) })
+	}
 	if hooks != nil && hooks.started != nil {
 		hooks.started(served{store: st, addr: srv.Addr(), snapshot: func(ctx context.Context) (*analytics.Snapshot, error) {
 			if err := refresher.Refresh(ctx); err != nil {

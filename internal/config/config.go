@@ -54,6 +54,9 @@ type Config struct {
 	// each with a cron schedule, what, window, format, dir, file name
 	// pattern and retention. Checked when serve starts.
 	Exports []export.Job `yaml:"exports"`
+	// Import lists the paging tools' APIs serve polls for history and new
+	// events (docs/import.md), beside or instead of webhooks and Kafka.
+	Import Import `yaml:"import"`
 
 	// lines are the file's key lines, for Validate's problems.
 	lines keyLines

@@ -387,6 +387,7 @@ func (c Config) Problems() []Problem {
 		add("prometheus.max_alertnames", "0 would fold every alert into \"other\"; use a negative value for no limit")
 	}
 	addErr("webhooks", c.Webhooks.Validate())
+	out = append(out, c.Import.problems()...)
 	for i, j := range c.Exports {
 		key := fmt.Sprintf("exports[%d]", i)
 		addErr(key, j.Validate())

@@ -136,6 +136,8 @@ const (
 	ExportLastSuccessTimestampSeconds    = "pagerlens_export_last_success_timestamp_seconds"
 	WebhookRequestsTotal                 = "pagerlens_webhook_requests_total"
 	WebhookRequestDurationSeconds        = "pagerlens_webhook_request_duration_seconds"
+	ImportRunsTotal                      = "pagerlens_import_runs_total"
+	ImportLastSuccessTimestampSeconds    = "pagerlens_import_last_success_timestamp_seconds"
 )
 
 // Family describes one metric family: what the exporter must register and
@@ -234,6 +236,8 @@ var All = []Family{
 	{ExportLastSuccessTimestampSeconds, Gauge, ls(LabelExport), "Unix time of the scheduled export's last successful run."},
 	{WebhookRequestsTotal, Counter, ls(LabelSource, LabelCode), "Webhook requests received, by source and HTTP status code."},
 	{WebhookRequestDurationSeconds, Histogram, ls(LabelSource), "Duration of webhook requests, by source, until the events are durable."},
+	{ImportRunsTotal, Counter, ls(LabelSource, LabelOutcome), "Runs of serve's API import poller, by source and outcome (success; partial: stored, with problems to read again; failure: nothing imported)."},
+	{ImportLastSuccessTimestampSeconds, Gauge, ls(LabelSource), "Unix time of the import poller's last successful run of the source."},
 }
 
 // meanings are the longer definitions of the figures, as the dashboards'

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -89,6 +90,13 @@ func TestEveryPanelReturnsData(t *testing.T) {
 	if err := os.Mkdir(exportDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// A PagerDuty API with nothing in it, polled by serve (import:), so
+	// that the import panels have runs to show.
+	pd := emptyPagerDuty(t)
+	pdToken := filepath.Join(dir, "pd.token")
+	if err := os.WriteFile(pdToken, []byte("pd-e2e\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	serveAddr := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))
 	cfg := fmt.Sprintf(`db: %q
 listen: %q
@@ -107,7 +115,9 @@ webhooks:
   canonical: {bearer_token_file: %q}
 exports:
   - {name: e2e-mttx, schedule: "@every 1s", what: mttx, format: csv, dir: %q, retention: 2}
-`, filepath.Join(dir, "pagerlens.duckdb"), serveAddr, broker.Addr(), topicCanonical, topicAlertmanager, tokenFile, exportDir)
+import:
+  pagerduty: {token_file: %q, api_url: %q, every: 10s, since: 1d}
+`, filepath.Join(dir, "pagerlens.duckdb"), serveAddr, broker.Addr(), topicCanonical, topicAlertmanager, tokenFile, exportDir, pdToken, pd.URL)
 	cfgPath := filepath.Join(dir, "pagerlens.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -240,6 +250,7 @@ var freshNoData = map[string]string{
 	dashboards.UIDPipeline + " / Batch duration":                    "a quantile of no batches is NaN",
 	dashboards.UIDPipeline + " / Webhook latency p99":               "a quantile of no requests is NaN",
 	dashboards.UIDPipeline + " / Time since last successful export": "no success yet (0 would read as 1970)",
+	dashboards.UIDPipeline + " / Time since last successful import": "the first poll may not have finished yet (0 would read as 1970)",
 }
 
 // freshServe checks the pipeline dashboard before anything is produced or
@@ -553,4 +564,21 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// emptyPagerDuty answers PagerDuty's REST API list calls with empty pages
+// (the shape of PagerDuty's classic pagination: the list, limit, offset,
+// more), as an account with nothing in it would.
+func emptyPagerDuty(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := strings.Trim(r.URL.Path, "/")
+		if key != "users" && key != "incidents" && key != "oncalls" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{%q: [], "limit": 100, "offset": 0, "more": false, "total": 0}`, key)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
