@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -144,6 +145,103 @@ func TestPagerDutyIDMigration(t *testing.T) {
 		again[i] = e
 	}
 	for _, e := range again {
+		res, err := s.WriteBatch(ctx, store.Batch{Rows: rows(e)})
+		if err != nil || res.Stored != 0 {
+			t.Fatalf("after migration %s %s stored %d new (%v), want 0", e.Type, e.Time, res.Stored, err)
+		}
+	}
+}
+
+// TestOpsgenieIDMigration: a store of schema version 5 holding Opsgenie
+// events under the old id rule (type, alertId, action and the
+// createdAt/updatedAt stamp) is migrated to decode.OpsgenieID for the
+// triggered, acknowledged and resolved types: every rewritten id equals the
+// Go function's, times are whole seconds, the other Opsgenie types (pages,
+// escalations) and other sources are untouched, two old events that are one
+// transition by the new rule keep one row, and the derived tables are
+// marked stale. The same transitions decoded again are duplicates.
+func TestOpsgenieIDMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.duckdb")
+	old, err := store.OpenAtVersion(ctx, path, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time { tm, _ := time.Parse(time.RFC3339Nano, s); return tm }
+	og := func(id string, typ event.Type, tm string, d event.Data) event.Event {
+		return event.Event{ID: id, Source: decode.Opsgenie, Type: typ, Time: at(tm), Data: d}
+	}
+	alert := event.Data{AlertKey: "ledger:ReplicationLag", Team: "f3e2d1c0", Severity: "SEV3"}
+	inc := alert
+	inc.IncidentID = "5b1d0f3e-82bb-4d2f-9c1f-3e6a9b7d2c88"
+	withResp := func(d event.Data, r string) event.Data { d.Responder = r; return d }
+	evs := []event.Event{
+		og("opsgenie-old01", event.AlertTriggered, "2026-03-04T03:00:00Z", alert),
+		og("opsgenie-old02", event.IncidentTriggered, "2026-03-04T03:00:00Z", inc),
+		og("opsgenie-old03", event.AlertAcknowledged, "2026-03-04T03:09:00.25Z", withResp(alert, "chidi@example.com")),
+		og("opsgenie-old04", event.IncidentAcknowledged, "2026-03-04T03:09:00.25Z", withResp(inc, "chidi@example.com")),
+		// acknowledged again within the same second (after an unack): one
+		// transition by the new rule.
+		og("opsgenie-old05", event.IncidentAcknowledged, "2026-03-04T03:09:00.75Z", withResp(inc, "chidi@example.com")),
+		og("opsgenie-old06", event.IncidentResolved, "2026-03-04T03:30:00.5Z", withResp(inc, "chidi@example.com")),
+		og("opsgenie-old07", event.PageNotified, "2026-03-04T03:01:00.5Z", event.Data{IncidentID: inc.IncidentID, Responder: "chidi@example.com"}),
+		og("opsgenie-old08", event.IncidentEscalated, "2026-03-04T03:05:00.5Z", inc),
+		{ID: "am-1", Source: "alertmanager", Type: event.AlertTriggered, Time: at("2026-03-04T02:10:00.5Z"), Data: event.Data{AlertKey: "k"}},
+	}
+	if _, err := old.WriteBatch(ctx, store.Batch{Rows: rows(evs...)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := store.Open(ctx, path, store.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// now is each event as the decoder makes it today.
+	now := func(e event.Event) event.Event {
+		if e.Source == decode.Opsgenie && decode.OpsgenieByTransition(e.Type) {
+			e.Time = e.Time.Truncate(time.Second)
+			e.ID = decode.OpsgenieID(&e)
+		}
+		return e
+	}
+	want := map[string]string{}
+	for i, e := range evs {
+		if i == 4 { // the second acknowledgement within the second is dropped
+			continue
+		}
+		e = now(e)
+		want[e.ID] = e.Time.UTC().Format(time.RFC3339Nano)
+	}
+	r, err := s.DB().QueryContext(ctx, `SELECT id, time FROM events`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for r.Next() {
+		var id string
+		var tm time.Time
+		if err := r.Scan(&id, &tm); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = tm.UTC().Format(time.RFC3339Nano)
+	}
+	r.Close()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("after migration:\n got %v\nwant %v", got, want)
+	}
+	var stale int
+	if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM store_flags WHERE name = 'derived_stale'`).Scan(&stale); err != nil || stale != 1 {
+		t.Errorf("derived_stale flag: %d (%v), want set", stale, err)
+	}
+	for i, e := range evs {
+		if e.Source != decode.Opsgenie || !decode.OpsgenieByTransition(e.Type) {
+			continue
+		}
+		e = now(evs[i])
 		res, err := s.WriteBatch(ctx, store.Batch{Rows: rows(e)})
 		if err != nil || res.Stored != 0 {
 			t.Fatalf("after migration %s %s stored %d new (%v), want 0", e.Type, e.Time, res.Stored, err)

@@ -109,7 +109,48 @@ var migrations = [][]string{
 		WHERE EXISTS (SELECT 1 FROM events WHERE source = 'pagerduty')
 		ON CONFLICT DO NOTHING`,
 	},
+	// 6: Opsgenie's triggered, acknowledged and resolved events (alert.*
+	// and incident.*) get ids by the transition (decode.OpsgenieID) instead
+	// of the webhook's action and its createdAt/updatedAt stamp, so that a
+	// transition delivered by webhook and imported from the REST API
+	// (createdAt + report.ackTime/closeTime) is stored once. Their times
+	// become whole seconds, as the decoder now gives them (the store's
+	// duplicate check expects a duplicate at its original's time). Two old
+	// events that are one transition by the new rule keep one row, the
+	// first ingested. The derived tables are marked stale and rebuilt at
+	// the next open with analytics (incident times move by under a second).
+	{
+		`UPDATE events SET id = ` + opsgenieIDSQL + `, time = date_trunc('second', time)
+		WHERE source = 'opsgenie' AND type IN (` + opsgenieTransitionTypes + `)`,
+		`DELETE FROM events WHERE rowid IN (
+			SELECT rowid FROM (
+				SELECT rowid, row_number() OVER (PARTITION BY id ORDER BY ingested_at, rowid) AS n
+				FROM events WHERE source = 'opsgenie')
+			WHERE n > 1)`,
+		`INSERT INTO store_flags (name) SELECT '` + flagDerivedStale + `'
+		WHERE EXISTS (SELECT 1 FROM events WHERE source = 'opsgenie')
+		ON CONFLICT DO NOTHING`,
+	},
 }
+
+// opsgenieTransitionTypes are the types decode.OpsgenieByTransition
+// accepts, as an SQL list (migration 6).
+const opsgenieTransitionTypes = `'alert.triggered', 'alert.acknowledged', 'alert.resolved',
+	'incident.triggered', 'incident.acknowledged', 'incident.resolved'`
+
+// opsgenieIDSQL is decode.OpsgenieID in SQL (migration 6): "opsgenie-" +
+// the first 16 bytes of SHA-256 over type, the key (alert_key for alert.*,
+// incident_id otherwise) and the time in whole seconds, each written as
+// <byte length>:<value>. Never change what it computes: it is part of a
+// released migration (TestOpsgenieIDMigration pins it to the Go rule).
+var opsgenieIDSQL = func() string {
+	field := func(expr string) string {
+		return "CAST(strlen(" + expr + ") AS VARCHAR) || ':' || " + expr
+	}
+	second := `strftime(date_trunc('second', time), '%Y-%m-%dT%H:%M:%SZ')`
+	key := `(CASE WHEN type LIKE 'alert.%' THEN coalesce(alert_key, '') ELSE coalesce(incident_id, '') END)`
+	return `'opsgenie-' || left(sha256(` + field("type") + ` || ` + field(key) + ` || ` + field(second) + `), 32)`
+}()
 
 // pagerDutyIDSQL is decode.PagerDutyID in SQL, over the stored columns
 // (migration 5): "pagerduty-" + the first 16 bytes of SHA-256 over the

@@ -171,19 +171,14 @@ func (d opsgenie) Decode(m Message) ([]event.Event, error) {
 	if a.AlertID == "" {
 		return nil, errf(event.ReasonMissingField, "alert.alertId", "opsgenie %s: required", short(msg.Action))
 	}
-	r := d.mp.resolve(func(sel string) string { return ogSelect(&msg, sel) })
-	key := a.Alias
-	if key == "" {
-		key = a.AlertID // Opsgenie's own default alias
-	}
+	oa := ogAlertOf(&msg)
+	r := d.mp.resolve(func(sel string) string { return ogSelectAlert(oa, sel) })
+	key := ogKey(oa) // the alias, else the alertId (Opsgenie's own default alias)
 	base := event.Data{
 		IncidentID: a.AlertID, AlertKey: key, Title: a.Message,
 		Service: r.Service, Team: r.Team, Severity: r.Severity,
 	}
-	user := d.mp.responder(a.UserID, a.Username)
-	if a.UserID == "" && strings.EqualFold(a.Username, "System") {
-		user = "" // Opsgenie's own automation, not a responder
-	}
+	user := OpsgenieMapper{d.mp}.Responder(a.UserID, a.Username) // "System": Opsgenie's automation, no one
 
 	// Time and the id's discriminator: the update's own nanosecond time,
 	// unique per change of one alert, for every action but Create (whose
@@ -196,6 +191,14 @@ func (d opsgenie) Decode(m Message) ([]event.Event, error) {
 		t, stamp = time.Unix(0, a.UpdatedAt).UTC(), strconv.FormatInt(a.UpdatedAt, 10)
 	}
 	mk := func(typ event.Type, data event.Data, extra ...string) event.Event {
+		if OpsgenieByTransition(typ) {
+			// Triggered, acknowledged, resolved: the REST API tells of these
+			// too, to the millisecond but not necessarily the same one, so
+			// both paths store them in whole seconds under OpsgenieID.
+			e := event.Event{Source: Opsgenie, Type: typ, Time: t.Truncate(time.Second), Data: data}
+			e.ID = OpsgenieID(&e)
+			return e
+		}
 		fields := append([]string{string(typ), a.AlertID, msg.Action, stamp}, extra...)
 		return event.Event{ID: derivedID(Opsgenie, fields...), Source: Opsgenie, Type: typ, Time: t, Data: data}
 	}
@@ -266,33 +269,9 @@ func (d opsgenie) Decode(m Message) ([]event.Event, error) {
 	return finish(evs, d.lim)
 }
 
-// ogSelect answers the Opsgenie mapping selectors (docs/sources.md).
-func ogSelect(m *ogMessage, sel string) string {
+// ogAlertOf is what the mapping reads of a delivery's alert.
+func ogAlertOf(m *ogMessage) *OpsgenieAlert {
 	a := m.Alert
-	switch sel {
-	case "team":
-		if len(a.Teams) > 0 {
-			return a.Teams[0]
-		}
-	case "entity":
-		return a.Entity
-	case "source":
-		return a.Source
-	case "priority":
-		return string(a.Priority)
-	case "integration":
-		return m.IntegrationName
-	default:
-		// "tag:team" reads a tag written "team:payments" (or "team=payments").
-		if name, ok := strings.CutPrefix(sel, "tag:"); ok && name != "" {
-			for _, tag := range a.Tags {
-				for _, sep := range []string{":", "="} {
-					if v, ok := strings.CutPrefix(tag, name+sep); ok {
-						return v
-					}
-				}
-			}
-		}
-	}
-	return ""
+	return &OpsgenieAlert{ID: a.AlertID, Alias: a.Alias, Message: a.Message, Entity: a.Entity, Source: a.Source,
+		Priority: string(a.Priority), Teams: a.Teams, Tags: a.Tags, Integration: m.IntegrationName}
 }

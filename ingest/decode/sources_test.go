@@ -153,14 +153,14 @@ func TestFixtures(t *testing.T) {
 				Team: "storage", Severity: "SEV3", Labels: map[string]string{"instance": "ledger-db-2"}}),
 		}, nil},
 		{"opsgenie", "opsgenie/create.json", []event.Event{
-			ev("opsgenie-8510a5941c2f729a7c090cc7be374aba", "opsgenie", event.AlertTriggered, "2026-03-04T03:00:00Z", ogAlert),
-			ev("opsgenie-b1456473c079c3730cfbf6774bf116f3", "opsgenie", event.IncidentTriggered, "2026-03-04T03:00:00Z",
+			ev("opsgenie-90d40196a3a897b99ba0a54d508d2498", "opsgenie", event.AlertTriggered, "2026-03-04T03:00:00Z", ogAlert),
+			ev("opsgenie-f9e186436d39ba5310bac5a99d4814f4", "opsgenie", event.IncidentTriggered, "2026-03-04T03:00:00Z",
 				ogIncident(func(d *event.Data) { d.DetectedBy = "alert" })),
 		}, nil},
 		{"opsgenie", "opsgenie/acknowledge.json", []event.Event{
-			ev("opsgenie-8502784f213907b1de04d8547fb1937d", "opsgenie", event.AlertAcknowledged, "2026-03-04T03:09:00.25Z",
+			ev("opsgenie-3a0e1633e265fe99f99f52fce024b32e", "opsgenie", event.AlertAcknowledged, "2026-03-04T03:09:00Z", // updatedAt …740250000000 ns, in whole seconds (decode.OpsgenieID)
 				ogAlertWith(func(d *event.Data) { d.Responder = "chidi@example.com" })),
-			ev("opsgenie-eba571974f5b596d1db345418aca90b3", "opsgenie", event.IncidentAcknowledged, "2026-03-04T03:09:00.25Z",
+			ev("opsgenie-2df30789b0322f186ea8365cb6e91649", "opsgenie", event.IncidentAcknowledged, "2026-03-04T03:09:00Z",
 				ogIncident(func(d *event.Data) { d.Responder = "chidi@example.com" })),
 		}, nil},
 		{"opsgenie", "opsgenie/escalate.json", []event.Event{
@@ -170,18 +170,18 @@ func TestFixtures(t *testing.T) {
 		}, nil},
 		// priority 3, as older deliveries send it, is P3.
 		{"opsgenie", "opsgenie/create.numeric-priority.json", []event.Event{
-			ev("opsgenie-65b64a789c26ed315d4bc8c1b66423c5", "opsgenie", event.AlertTriggered, "2026-03-04T03:02:00Z", event.Data{
+			ev("opsgenie-9c6f3c90cdaa48165f1edbb3e2b4da06", "opsgenie", event.AlertTriggered, "2026-03-04T03:02:00Z", event.Data{
 				AlertKey: "checkout:p99-latency", Title: "Checkout API p99 above 2s", Service: "checkout-api", Team: "a7b6c5d4", Severity: "SEV3"}),
-			ev("opsgenie-4f70426432f49b80c800c54759e225a6", "opsgenie", event.IncidentTriggered, "2026-03-04T03:02:00Z", event.Data{
+			ev("opsgenie-0245e5433dc4d2f2e4b6c947bdbbf94f", "opsgenie", event.IncidentTriggered, "2026-03-04T03:02:00Z", event.Data{
 				IncidentID: "8e27c4d1-39a0-4f5b-b6c2-71d0e9a4f3b5", AlertKey: "checkout:p99-latency", Title: "Checkout API p99 above 2s",
 				Service: "checkout-api", Team: "a7b6c5d4", Severity: "SEV3", DetectedBy: "human"}),
 		}, nil},
 		// A custom action comes under its own name: skipped and counted.
 		{"opsgenie", "opsgenie/custom-action.json", nil, []string{"opsgenie:custom_action_skipped"}},
 		{"opsgenie", "opsgenie/close.json", []event.Event{
-			ev("opsgenie-fde622af758170e70b0af45232c829a4", "opsgenie", event.AlertResolved, "2026-03-04T03:30:00Z",
+			ev("opsgenie-b2d7df87e9af96711e3dba01f047ea22", "opsgenie", event.AlertResolved, "2026-03-04T03:30:00Z",
 				ogAlertWith(func(d *event.Data) { d.Responder, d.ResolvedBy = "chidi@example.com", "human" })),
-			ev("opsgenie-d2907645f5249c46a7eec4a6ba5564fb", "opsgenie", event.IncidentResolved, "2026-03-04T03:30:00Z",
+			ev("opsgenie-5a5651736420e6327a06f09dc037c243", "opsgenie", event.IncidentResolved, "2026-03-04T03:30:00Z",
 				ogIncident(func(d *event.Data) { d.Responder, d.ResolvedBy = "chidi@example.com", "human" })),
 		}, nil},
 		{"oncall", "oncall/acknowledge.json", []event.Event{

@@ -10,6 +10,8 @@ package importers
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -196,7 +198,14 @@ func (s *Summary) TotalItems() int {
 // String is the one-line summary printed at the end of a run.
 func (s Summary) String() string {
 	var items []string
-	for _, k := range []string{"incidents", "log_entries", "oncalls", "users"} {
+	// PagerDuty's kinds in their order, then any other vendor's, sorted.
+	kinds := []string{"incidents", "log_entries", "oncalls", "users"}
+	for _, k := range slices.Sorted(maps.Keys(s.Items)) {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	for _, k := range kinds {
 		if n, ok := s.Items[k]; ok {
 			items = append(items, fmt.Sprintf("%d %s", n, strings.ReplaceAll(k, "_", " ")))
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/ingest/importers"
+	"github.com/pagerlens/pagerlens/ingest/importers/opsgenie"
 	"github.com/pagerlens/pagerlens/ingest/importers/pagerduty"
 	"github.com/pagerlens/pagerlens/ingest/importers/poller"
 	promimport "github.com/pagerlens/pagerlens/ingest/importers/prometheus"
@@ -108,4 +109,27 @@ func importSources(cfg config.Config, st *store.Store) ([]poller.Source, error) 
 			}})
 	}
 	return out, nil
+}
+
+// ImportOpsgenie runs one Opsgenie REST import (docs/import.md) into
+// cfg.DB with analytics attached, mapped with cfg's mappings and limits as
+// the live webhook is (Opsgenie names teams by id: team_map names them), so
+// that history and webhooks join; the roster's time zones win over the
+// users' Opsgenie ones, as for PagerDuty.
+func ImportOpsgenie(ctx context.Context, cfg config.Config, o opsgenie.Options) (importers.Summary, error) {
+	d := cfg.DecodeOptions()
+	o.Mappings, o.Limits = d.Mappings, d.Limits
+	if o.Zones == nil {
+		zones, err := rosterZones(cfg)
+		if err != nil {
+			return importers.Summary{Source: opsgenie.Source}, err
+		}
+		o.Zones = zones
+	}
+	st, err := OpenStore(ctx, cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
+	if err != nil {
+		return importers.Summary{Source: opsgenie.Source}, err
+	}
+	defer st.Close()
+	return opsgenie.Import(ctx, st, o)
 }

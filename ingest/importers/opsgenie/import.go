@@ -1,0 +1,563 @@
+// Package opsgenie imports history from Opsgenie's REST API: alerts (with
+// their acknowledgement and close from the alert's report), the users each
+// alert was sent to (its recipients), users' time zones and the final
+// timeline of every schedule, as the canonical events the outgoing-webhook
+// decoder makes (same ids for the same transitions, same mapping), written
+// to the store window by window with the cursor in the same transaction.
+// docs/import.md describes what is read and how.
+package opsgenie
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/ingest/decode"
+	"github.com/pagerlens/pagerlens/ingest/importers"
+	"github.com/pagerlens/pagerlens/store"
+)
+
+// Source is the events' source and the import state's key.
+const Source = decode.Opsgenie
+
+// Topic is the store topic of imported events and dead letters.
+const Topic = "import/opsgenie"
+
+// DeadLetterFormat is the format of the dead letters (an API item).
+const DeadLetterFormat = "opsgenie-api"
+
+// DefaultAPIURL is Opsgenie's API; accounts in the EU region use
+// EUAPIURL (the SDK's client.API_URL and API_URL_EU).
+const (
+	DefaultAPIURL = "https://api.opsgenie.com"
+	EUAPIURL      = "https://api.eu.opsgenie.com"
+)
+
+// OffsetCap bounds offset+limit of one alerts listing; a window with more
+// alerts is halved. It is pagerlens's own bound, not a documented limit of
+// Opsgenie's (the OpenAPI spec states none): it keeps a listing short, and
+// a deep offset into a search that changes under it unlikely.
+const OffsetCap = 10000
+
+// DefaultWindow is the time window each listing starts with: a day keeps
+// a cursor step small (each alert costs two more requests), and a busier
+// day is split further.
+const DefaultWindow = 24 * time.Hour
+
+// Options configure one import run.
+type Options struct {
+	APIURL string // DefaultAPIURL if empty; EUAPIURL for the EU region
+	// Token is the API key; TokenFile, where it was read from, is named in
+	// errors (the key itself never is).
+	Token, TokenFile string
+	// Since and Until bound the alerts' creation and the schedules'
+	// timelines; Until defaults to now.
+	Since, Until time.Time
+	Mappings     decode.Mappings
+	Limits       event.Limits
+	// Zones maps a responder (as the mapping names them) to an IANA zone
+	// that wins over the user's Opsgenie timeZone: a roster's.
+	Zones map[string]string
+	// Window is the first window size (DefaultWindow); PageLimit the page
+	// size asked for (100, Opsgenie's maximum); OffsetCap the listing cap
+	// (OffsetCap). Tests make them small.
+	Window    time.Duration
+	PageLimit int
+	OffsetCap int
+	Retry     importers.RetryPolicy
+	// Base is the HTTP transport under the retrying one (nil: default).
+	Base     http.RoundTripper
+	Observer importers.Observer
+	// Now is the clock (time.Now).
+	Now func() time.Time
+}
+
+// ReadToken reads a token file: its content without surrounding space.
+// Errors name the file, never its content.
+func ReadToken(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("opsgenie: no token file given (--token-file)")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("opsgenie: token file: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("opsgenie: token file %s is empty", path)
+	}
+	if strings.ContainsAny(tok, "\r\n") {
+		return "", fmt.Errorf("opsgenie: token file %s holds more than one line", path)
+	}
+	return tok, nil
+}
+
+// run is one import in progress.
+type run struct {
+	o      Options
+	api    *api
+	tr     *importers.Transport
+	st     *store.Store
+	mp     decode.OpsgenieMapper
+	users  map[string]apiUser // by id
+	byName map[string]apiUser // by username
+	// problems holds the dead-letter offsets of the problems reported.
+	problems map[int64]bool
+	sum      importers.Summary
+	now      time.Time
+	prog     importers.Progress
+}
+
+// batch is what one window adds to the store.
+type batch struct {
+	rows []store.Row
+	dls  []store.DeadLetter
+	open []string // alerts not closed when read
+	bad  bool     // a page of the wrong shape: the window is not complete
+}
+
+// Import reads [o.Since, o.Until) from Opsgenie into s and returns what it
+// did. It resumes from the stored cursor: windows already complete are not
+// read again (a Since before the stored origin reads the older part too),
+// and alerts left open by the last run are read again first. Each window
+// is one store transaction with its cursor, so a run killed at any point
+// and started again stores every event once. An error ends the run (a
+// refused key, an API that keeps failing); what was committed stays.
+func Import(ctx context.Context, s *store.Store, o Options) (importers.Summary, error) {
+	r, err := newRun(s, o)
+	if err != nil {
+		return importers.Summary{Source: Source}, err
+	}
+	start := time.Now()
+	err = r.run(ctx)
+	r.sum.Requests, r.sum.Retries = int(r.tr.Requests.Load()), int(r.tr.Retries.Load())
+	r.sum.Elapsed = time.Since(start)
+	return r.sum, err
+}
+
+func apiTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func newRun(s *store.Store, o Options) (*run, error) {
+	if o.Token == "" {
+		return nil, errors.New("opsgenie: no API key")
+	}
+	if o.APIURL == "" {
+		o.APIURL = DefaultAPIURL
+	}
+	u, err := url.Parse(o.APIURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("opsgenie: API URL %q: want http(s)://host, e.g. %s or %s", o.APIURL, DefaultAPIURL, EUAPIURL)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	now := o.Now().UTC().Truncate(time.Second)
+	if o.Until.IsZero() || o.Until.After(now) {
+		o.Until = now
+	}
+	o.Since, o.Until = o.Since.UTC().Truncate(time.Second), o.Until.UTC().Truncate(time.Second)
+	if o.Since.IsZero() || !o.Since.Before(o.Until) {
+		return nil, fmt.Errorf("opsgenie: since %s is not before until %s", apiTime(o.Since), apiTime(o.Until))
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.PageLimit <= 0 || o.PageLimit > 100 {
+		o.PageLimit = 100
+	}
+	if o.OffsetCap <= 0 {
+		o.OffsetCap = OffsetCap
+	}
+	if o.Limits == (event.Limits{}) {
+		o.Limits = event.DefaultLimits()
+	}
+	mp, err := decode.NewOpsgenieMapper(o.Mappings)
+	if err != nil {
+		return nil, fmt.Errorf("opsgenie: %w", err)
+	}
+	base := o.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	tr := importers.NewTransport(periodHint{base: base}, o.Retry)
+	r := &run{o: o, tr: tr, st: s, mp: mp, problems: map[int64]bool{}, now: now,
+		sum: importers.Summary{Source: Source, Since: o.Since, Until: o.Until}}
+	r.api = &api{hc: &http.Client{Transport: tr}, base: strings.TrimRight(o.APIURL, "/"), token: o.Token,
+		tokenFile: o.TokenFile, pageLimit: o.PageLimit, offsetCap: o.OffsetCap, maxBody: 64 << 20, onPage: r.onPage}
+	r.prog.Source = Source
+	return r, nil
+}
+
+func (r *run) onPage(n int) {
+	r.prog.Items += n
+	if r.o.Observer != nil {
+		r.o.Observer.Progress(r.prog)
+	}
+}
+
+func (r *run) run(ctx context.Context) error {
+	state, have, err := r.st.ImportState(ctx, Source)
+	if err != nil {
+		return err
+	}
+	// What to read: [since, origin) if the stored range does not reach back
+	// to since, then [max(since, cursor), until).
+	origin, cursor := r.o.Since, r.o.Since
+	var back, fwd []importers.Window
+	if have {
+		origin, cursor = state.Origin, state.Cursor
+		if r.o.Since.Before(origin) {
+			back = importers.Split(r.o.Since, earliest(origin, r.o.Until), r.o.Window)
+		}
+		from := latest(r.o.Since, cursor)
+		if r.o.Since.After(cursor) {
+			// A gap after the stored range: the complete range starts anew.
+			origin, cursor = r.o.Since, r.o.Since
+		}
+		fwd = importers.Split(from, r.o.Until, r.o.Window)
+	} else {
+		fwd = importers.Split(r.o.Since, r.o.Until, r.o.Window)
+	}
+	r.sum.Windows = len(back) + len(fwd)
+	r.prog.WindowsTotal = r.sum.Windows
+	r.sum.Cursor = cursor
+
+	if err := r.readUsers(ctx); err != nil {
+		return err
+	}
+	schedules, err := r.readSchedules(ctx)
+	if err != nil {
+		return err
+	}
+	pending := state.Pending
+	// Alerts left open by the last run: read again, kept while open.
+	if len(pending) > 0 {
+		var b batch
+		for _, id := range pending {
+			if err := r.pendingAlert(ctx, id, &b); err != nil {
+				return err
+			}
+		}
+		pending = slices.Compact(slices.Sorted(slices.Values(b.open)))
+		if b.bad { // keep them all, to read again
+			pending = state.Pending
+		}
+		if err := r.write(ctx, &b, store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}); err != nil {
+			return err
+		}
+	}
+	complete := true // every window so far was complete: the cursor may move
+	for i, w := range back {
+		b, err := r.window(ctx, w, schedules)
+		if err != nil {
+			return err
+		}
+		complete = complete && !b.bad
+		pending = mergePending(pending, b.open)
+		st := store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}
+		if i == len(back)-1 && complete {
+			origin = r.o.Since // the older part is complete as a whole
+			st.Origin = origin
+		}
+		if err := r.write(ctx, &b, st); err != nil {
+			return err
+		}
+		r.windowDone(w, !b.bad)
+	}
+	complete = true
+	for _, w := range fwd {
+		b, err := r.window(ctx, w, schedules)
+		if err != nil {
+			return err
+		}
+		complete = complete && !b.bad
+		pending = mergePending(pending, b.open)
+		if complete && w.End.After(cursor) {
+			cursor = w.End
+		}
+		if err := r.write(ctx, &b, store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}); err != nil {
+			return err
+		}
+		r.windowDone(w, !b.bad)
+	}
+	r.sum.Cursor, r.sum.Pending = cursor, len(pending)
+	if r.sum.WindowsDone < r.sum.Windows {
+		return fmt.Errorf("opsgenie: %d of %d windows had answers of the wrong shape (dead-lettered, see the problems); the cursor stays before the first, so the next run reads them again",
+			r.sum.Windows-r.sum.WindowsDone, r.sum.Windows)
+	}
+	return nil
+}
+
+func mergePending(a, b []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a), b...))))
+}
+
+func (r *run) windowDone(w importers.Window, complete bool) {
+	if complete {
+		r.sum.WindowsDone++
+	}
+	r.prog.WindowsDone++
+	r.prog.Window = w
+	if r.o.Observer != nil {
+		r.o.Observer.Progress(r.prog)
+	}
+}
+
+// write stores one window's batch with the state.
+func (r *run) write(ctx context.Context, b *batch, st store.ImportState) error {
+	res, err := r.st.WriteBatch(ctx, store.Batch{Rows: b.rows, DeadLetters: b.dls, State: &st})
+	if err != nil {
+		return fmt.Errorf("opsgenie: %w", err)
+	}
+	r.sum.Stored += res.Stored
+	r.sum.Duplicates += res.Duplicates
+	r.sum.DeadLettered += res.DeadLettered
+	return nil
+}
+
+// readUsers reads every user's id, username and time zone (GET /v2/users).
+// Without the list (an answer of the wrong shape) the run goes on: users
+// are then named as the alerts name them, and have no zone from Opsgenie.
+func (r *run) readUsers(ctx context.Context) error {
+	r.users, r.byName = map[string]apiUser{}, map[string]apiUser{}
+	items, err := r.api.list(ctx, "/v2/users", url.Values{})
+	if errors.Is(err, errCap) {
+		return nil
+	}
+	if err != nil {
+		var bp *badPage
+		if errors.As(err, &bp) {
+			r.problem(nil, "users", "", bp.reason, bp.Error(), bp.raw)
+			return nil
+		}
+		return err
+	}
+	r.sum.AddItems("users", len(items))
+	for _, raw := range items {
+		var u apiUser
+		if err := json.Unmarshal(raw, &u); err != nil || u.ID == "" {
+			r.problem(nil, "user", idOf(raw), event.ReasonWrongType, "not a User object", raw)
+			continue
+		}
+		r.users[u.ID] = u
+		if u.Username != "" {
+			r.byName[strings.ToLower(u.Username)] = u
+		}
+	}
+	return nil
+}
+
+// readSchedules lists the schedules whose timelines are read per window.
+func (r *run) readSchedules(ctx context.Context) ([]apiSchedule, error) {
+	items, err := r.api.schedules(ctx)
+	if err != nil {
+		var bp *badPage
+		if errors.As(err, &bp) {
+			r.problem(nil, "schedules", "", bp.reason, bp.Error(), bp.raw)
+			return nil, nil
+		}
+		return nil, err
+	}
+	r.sum.AddItems("schedules", len(items))
+	var out []apiSchedule
+	for _, raw := range items {
+		var s apiSchedule
+		if err := json.Unmarshal(raw, &s); err != nil || s.ID == "" {
+			r.problem(nil, "schedule", idOf(raw), event.ReasonWrongType, "not a Schedule object", raw)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// problem reports an item that cannot be imported and, with b, dead-letters
+// its raw bytes (the run's summary lists it by id).
+func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string, raw []byte) {
+	// The same item met again (listed by two windows, or read again while
+	// open) is one problem and one dead letter, whose offset is a hash of
+	// the item: a later run does not dead-letter it twice either.
+	h := fnv.New64a()
+	h.Write([]byte(kind + "\x00" + id + "\x00" + msg))
+	if id == "" {
+		h.Write(raw)
+	}
+	off := int64(h.Sum64() & math.MaxInt64)
+	if r.problems[off] {
+		return
+	}
+	r.problems[off] = true
+	r.sum.AddProblem(importers.Problem{Kind: kind, ID: id, Reason: string(reason), Error: msg})
+	if b == nil {
+		return
+	}
+	b.dls = append(b.dls, store.DeadLetter{
+		Raw: raw, Topic: Topic, Offset: off, Format: DeadLetterFormat,
+		Reason: string(reason), Error: fmt.Sprintf("opsgenie %s %s: %s", kind, id, msg),
+	})
+}
+
+// pageError records a page of the wrong shape in b and marks the window
+// incomplete; other errors are returned.
+func (r *run) pageError(b *batch, kind string, err error) error {
+	var bp *badPage
+	if !errors.As(err, &bp) {
+		return err
+	}
+	b.bad = true
+	r.problem(b, kind, bp.path, bp.reason, bp.msg, bp.raw)
+	return nil
+}
+
+// window reads the alerts created in w (each in full, with its recipients)
+// and the schedules' timelines over w.
+func (r *run) window(ctx context.Context, w importers.Window, schedules []apiSchedule) (batch, error) {
+	var b batch
+	r.prog.Window = w
+	raws, err := r.api.listAlerts(ctx, w)
+	if err != nil {
+		return b, r.pageError(&b, "alerts", err)
+	}
+	r.sum.AddItems("alerts", len(raws))
+	seen := map[string]bool{}
+	for _, raw := range raws {
+		var a apiAlert
+		if err := json.Unmarshal(raw, &a); err != nil || a.ID == "" {
+			r.problem(&b, "alert", idOf(raw), event.ReasonWrongType, "not an Alert object", raw)
+			continue
+		}
+		created, err := time.Parse(time.RFC3339Nano, a.CreatedAt)
+		if err != nil {
+			r.problem(&b, "alert", a.ID, event.ReasonBadTime, fmt.Sprintf("createdAt %q is not an RFC 3339 time", a.CreatedAt), raw)
+			continue
+		}
+		if created.Before(w.Start) || !created.Before(w.End) || seen[a.ID] {
+			continue // another window's (or listed twice)
+		}
+		seen[a.ID] = true
+		// The list has no entity (the service): read the alert itself.
+		full, ok, err := r.api.alert(ctx, a.ID)
+		if err != nil {
+			if perr := r.pageError(&b, "alert", err); perr != nil {
+				return b, perr
+			}
+			b.open = append(b.open, a.ID) // read again next run
+			continue
+		}
+		if !ok {
+			continue // deleted since it was listed
+		}
+		if err := r.alert(ctx, full, &b); err != nil {
+			return b, err
+		}
+	}
+	for _, s := range schedules {
+		if err := r.timeline(ctx, s, w, &b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// pendingAlert reads an alert left open by the last run again.
+func (r *run) pendingAlert(ctx context.Context, id string, b *batch) error {
+	raw, ok, err := r.api.alert(ctx, id)
+	if err != nil {
+		if perr := r.pageError(b, "alert", err); perr != nil {
+			return perr
+		}
+		return nil
+	}
+	if !ok {
+		return nil // deleted
+	}
+	r.sum.AddItems("alerts", 1)
+	return r.alert(ctx, raw, b)
+}
+
+// alert maps one alert (GET /v2/alerts/{id}) and its recipients.
+func (r *run) alert(ctx context.Context, raw json.RawMessage, b *batch) error {
+	var a apiAlert
+	if err := json.Unmarshal(raw, &a); err != nil || a.ID == "" {
+		r.problem(b, "alert", idOf(raw), event.ReasonWrongType, "not an Alert object", raw)
+		return nil
+	}
+	created, err := time.Parse(time.RFC3339Nano, a.CreatedAt)
+	if err != nil {
+		r.problem(b, "alert", a.ID, event.ReasonBadTime, fmt.Sprintf("createdAt %q is not an RFC 3339 time", a.CreatedAt), raw)
+		return nil
+	}
+	closed := a.Status == "closed"
+	if !closed {
+		b.open = append(b.open, a.ID)
+	}
+	rcps, err := r.api.recipients(ctx, a.ID)
+	if err != nil {
+		if perr := r.pageError(b, "recipients", err); perr != nil {
+			return perr
+		}
+		if closed {
+			b.open = append(b.open, a.ID) // read again next run
+		}
+		rcps = nil
+	}
+	r.sum.AddItems("recipients", len(rcps))
+	evs := r.mapAlert(&a, created.UTC(), raw, rcps, b)
+	for i := range evs {
+		if err := event.Validate(&evs[i], r.o.Limits); err != nil {
+			r.problem(b, "alert", a.ID, reasonOf(err), fmt.Sprintf("%s: %v", evs[i].Type, err), raw)
+			continue
+		}
+		b.rows = append(b.rows, store.Row{Event: evs[i], Topic: Topic})
+		r.sum.Events++
+	}
+	return nil
+}
+
+func reasonOf(err error) event.Reason {
+	var e *event.Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return event.ReasonBadValue
+}
+
+// zone is the responder's zone: the override (a roster), else the user's
+// Opsgenie timeZone if it is an IANA zone.
+func (r *run) zone(who, userID string) string {
+	if z, ok := r.o.Zones[who]; ok && z != "" {
+		return z
+	}
+	u, ok := r.users[userID]
+	if !ok || u.TimeZone == "" {
+		return ""
+	}
+	if _, err := event.Location(u.TimeZone); err != nil {
+		return ""
+	}
+	return u.TimeZone
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
