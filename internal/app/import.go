@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/ingest/importers"
 	"github.com/pagerlens/pagerlens/ingest/importers/opsgenie"
 	"github.com/pagerlens/pagerlens/ingest/importers/pagerduty"
@@ -80,37 +82,69 @@ func ImportPrometheus(ctx context.Context, cfg config.Config, ic promimport.Conf
 	return promimport.Import(ctx, st, ic)
 }
 
+// pollRun is one configured vendor's import over serve's store, from the
+// settings every vendor shares.
+type pollRun func(ctx context.Context, st *store.Store, c pollCommon) (importers.Summary, error)
+
+// pollCommon is what every vendor's importer takes from serve's config.
+type pollCommon struct {
+	apiURL, tokenFile string
+	since, until      time.Time
+	teams             []string
+	dec               decode.Options
+	zones             map[string]string
+}
+
+// pollRuns are the vendors serve can poll, by their import: key.
+var pollRuns = map[string]pollRun{
+	pagerduty.Source: func(ctx context.Context, st *store.Store, c pollCommon) (importers.Summary, error) {
+		tok, err := pagerduty.ReadToken(c.tokenFile)
+		if err != nil {
+			return importers.Summary{}, err
+		}
+		return pagerduty.Import(ctx, st, pagerduty.Options{APIURL: c.apiURL, Token: tok, TokenFile: c.tokenFile,
+			Since: c.since, Until: c.until, TeamIDs: c.teams, Mappings: c.dec.Mappings, Limits: c.dec.Limits, Zones: c.zones})
+	},
+	opsgenie.Source: func(ctx context.Context, st *store.Store, c pollCommon) (importers.Summary, error) {
+		tok, err := opsgenie.ReadToken(c.tokenFile)
+		if err != nil {
+			return importers.Summary{}, err
+		}
+		return opsgenie.Import(ctx, st, opsgenie.Options{APIURL: c.apiURL, Token: tok, TokenFile: c.tokenFile,
+			Since: c.since, Until: c.until, Mappings: c.dec.Mappings, Limits: c.dec.Limits, Zones: c.zones})
+	},
+}
+
 // importSources are the configured import: sources as poller sources over
 // serve's store. Each run reads the token again (it may be rotated), asks
 // from `since` back from now, and resumes from the stored cursor.
 func importSources(cfg config.Config, st *store.Store) ([]poller.Source, error) {
 	var out []poller.Source
-	if s := cfg.Import.PagerDuty; s != nil {
-		s := s.WithDefaults()
-		var o pagerduty.Options
-		if err := pagerDutyFromConfig(cfg, &o); err != nil {
-			return nil, err
+	zones, err := rosterZones(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dec := cfg.DecodeOptions()
+	for name, s := range cfg.Import.Sources() {
+		run, ok := pollRuns[name]
+		if !ok {
+			return nil, config.Invalid(fmt.Errorf("import.%s: serve cannot poll this source", name))
 		}
+		s := s.WithDefaults()
 		ago, err := importers.ParseAgo(s.Since)
 		if err != nil {
-			return nil, config.Invalid(fmt.Errorf("import.pagerduty.since: %w", err))
+			return nil, config.Invalid(fmt.Errorf("import.%s.since: %w", name, err))
 		}
-		out = append(out, poller.Source{Name: pagerduty.Source, Every: time.Duration(s.Every),
+		out = append(out, poller.Source{Name: name, Every: time.Duration(s.Every),
 			Run: func(ctx context.Context) (importers.Summary, error) {
-				tok, err := pagerduty.ReadToken(s.TokenFile)
-				if err != nil {
-					return importers.Summary{}, err
-				}
-				run := o
 				now := time.Now().UTC()
-				run.APIURL, run.Token, run.TokenFile, run.TeamIDs = s.APIURL, tok, s.TokenFile, s.Teams
-				run.Since, run.Until = now.Add(-ago), now
-				return pagerduty.Import(ctx, st, run)
+				return run(ctx, st, pollCommon{apiURL: s.APIURL, tokenFile: s.TokenFile, since: now.Add(-ago), until: now,
+					teams: s.Teams, dec: dec, zones: zones})
 			}})
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
-
 // ImportOpsgenie runs one Opsgenie REST import (docs/import.md) into
 // cfg.DB with analytics attached, mapped with cfg's mappings and limits as
 // the live webhook is (Opsgenie names teams by id: team_map names them), so

@@ -12,6 +12,7 @@ import (
 // source resumes from the cursor its importer keeps in the store.
 type Import struct {
 	PagerDuty *ImportSource `yaml:"pagerduty"`
+	Opsgenie  *ImportSource `yaml:"opsgenie"`
 }
 
 // ImportSource is one polled API.
@@ -25,7 +26,8 @@ type ImportSource struct {
 	// Since is how far back the first run reaches, a duration back from
 	// now such as 90d (default 90d); later runs resume from the cursor.
 	Since string `yaml:"since"`
-	// Teams restricts the import to these team ids (PagerDuty team_ids).
+	// Teams restricts the import to these team ids (PagerDuty team_ids;
+	// the other vendors import every team).
 	Teams []string `yaml:"teams"`
 }
 
@@ -40,6 +42,9 @@ func (i Import) Sources() map[string]*ImportSource {
 	out := map[string]*ImportSource{}
 	if i.PagerDuty != nil {
 		out["pagerduty"] = i.PagerDuty
+	}
+	if i.Opsgenie != nil {
+		out["opsgenie"] = i.Opsgenie
 	}
 	return out
 }
