@@ -21,6 +21,7 @@ func newImportCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newImportPagerDutyCmd(), newImportPrometheusCmd())
+	cmd.AddCommand(newImportOnCallCmd())
 	return cmd
 }
 

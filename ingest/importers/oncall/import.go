@@ -150,7 +150,7 @@ func newRun(s *store.Store, o Options) (*run, error) {
 	if o.Token == "" {
 		return nil, errors.New("oncall: no API token")
 	}
-	base, err := apiBase(o.APIURL)
+	base, err := CheckAPIURL(o.APIURL)
 	if err != nil {
 		return nil, err
 	}
@@ -194,9 +194,9 @@ func newRun(s *store.Store, o Options) (*run, error) {
 	return r, nil
 }
 
-// apiBase checks the API URL and returns it without a trailing slash or
-// /api/v1 (which the paths add).
-func apiBase(s string) (string, error) {
+// CheckAPIURL checks an API URL and returns it without a trailing slash or
+// /api/v1 (which the request paths add).
+func CheckAPIURL(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("oncall: no API URL (--api-url: OnCall → Settings, e.g. https://oncall-prod-us-central-0.grafana.net/oncall)")
 	}
