@@ -23,8 +23,8 @@ import (
 // alert_group.py), so earlier ones and every unresolve (incident.reopened)
 // are only known from webhooks.
 func (r *run) group(ctx context.Context, g *apiAlertGroup, created time.Time, raw json.RawMessage, b *batch) error {
-	if g.ResolvedAt == nil {
-		b.open = append(b.open, g.ID)
+	if g.ResolvedAt == nil && g.State != "resolved" {
+		b.open = append(b.open, g.ID) // read again until resolved
 	}
 	grp := decode.OnCallGroup{ID: g.ID, Labels: g.Labels}
 	if g.Title != nil {
