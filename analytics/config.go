@@ -1,8 +1,13 @@
 package analytics
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/pagerlens/pagerlens/event"
 )
 
 // Window is a named look-back period ending at Config.Now.
@@ -53,7 +58,12 @@ type Config struct {
 	FlapWithin time.Duration
 	// InterruptionFold: pages to one responder for one incident/alert within this count once.
 	InterruptionFold time.Duration
-	FatigueWeights   FatigueWeights
+	// InterruptionChannels are the page channels (event.Channels, and
+	// ChannelUnknown for a page whose source names none) that interrupt:
+	// only those pages count as interruptions, in every figure built on
+	// them. Empty means DefaultInterruptionChannels.
+	InterruptionChannels []string
+	FatigueWeights       FatigueWeights
 	// MajorSeverities are the severities counted as major incidents.
 	MajorSeverities []string
 	// NoisiestAlerts is the N of the noisiest-alerts list.
@@ -76,16 +86,67 @@ func DefaultConfig(now time.Time) Config {
 		},
 		Hours: Hours{BusinessStart: 8, BusinessEnd: 18, SleepStart: 22, SleepEnd: 8,
 			WorkingDays: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}},
-		TransientAfter:     5 * time.Minute,
-		FlapCount:          3,
-		FlapWithin:         time.Hour,
-		InterruptionFold:   2 * time.Minute,
-		FatigueWeights:     FatigueWeights{Business: 1, OffHours: 2, Sleep: 4},
-		MajorSeverities:    []string{"SEV1", "SEV2"},
-		NoisiestAlerts:     10,
-		ShiftIncidentLimit: 2,
-		OnCallShareFlag:    0.25,
+		TransientAfter:       5 * time.Minute,
+		FlapCount:            3,
+		FlapWithin:           time.Hour,
+		InterruptionFold:     2 * time.Minute,
+		InterruptionChannels: slices.Clone(DefaultInterruptionChannels),
+		FatigueWeights:       FatigueWeights{Business: 1, OffHours: 2, Sleep: 4},
+		MajorSeverities:      []string{"SEV1", "SEV2"},
+		NoisiestAlerts:       10,
+		ShiftIncidentLimit:   2,
+		OnCallShareFlag:      0.25,
 	}
+}
+
+// ChannelUnknown names, in Config.InterruptionChannels, the pages whose
+// channel is unknown (stored without one: no webhook source says how it
+// notified, docs/sources.md).
+const ChannelUnknown = "unknown"
+
+// DefaultInterruptionChannels are PagerDuty's: its Responder Insights count
+// a push, phone or SMS notification as an interruption and leave e-mail out
+// (docs/metrics.md). A page of unknown channel counts too, since most
+// sources do not say and leaving their pages out would count nothing.
+// Chat and other channels, like e-mail, are read when convenient and do not
+// interrupt by default.
+var DefaultInterruptionChannels = []string{event.ChannelPhone, event.ChannelSMS, event.ChannelPush, ChannelUnknown}
+
+// CheckInterruptionChannels reports the first name in cs that is not a
+// channel (event.Channels or ChannelUnknown), a name given twice, or an
+// empty list.
+func CheckInterruptionChannels(cs []string) error {
+	if len(cs) == 0 {
+		return errors.New("empty; list the channels that interrupt, e.g. [phone, sms, push, unknown]")
+	}
+	known := append(slices.Clone(event.Channels), ChannelUnknown)
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if !slices.Contains(known, c) {
+			return fmt.Errorf("%q is not a channel; want some of %s", c, strings.Join(known, ", "))
+		}
+		if seen[c] {
+			return fmt.Errorf("%q listed twice", c)
+		}
+		seen[c] = true
+	}
+	return nil
+}
+
+// interruptionChannels is cfg's list with the default for none, each as
+// stored ("" for ChannelUnknown).
+func (cfg Config) interruptionChannels() []string {
+	cs := cfg.InterruptionChannels
+	if len(cs) == 0 {
+		cs = DefaultInterruptionChannels
+	}
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		if c != ChannelUnknown {
+			out[i] = c
+		}
+	}
+	return out
 }
 
 // Roster is the YAML roster file: what events do not say about people and teams.

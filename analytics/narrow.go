@@ -1,6 +1,11 @@
 package analytics
 
-import "github.com/pagerlens/pagerlens/store"
+import (
+	"strings"
+
+	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/store"
+)
 
 // Narrow event tables: the events of a few types, with only the columns the
 // queries read, appended per batch (derived tables the store maintains).
@@ -39,6 +44,9 @@ func init() {
 		Update:  []string{shiftEventsInsertSQL("new_events")},
 		Rebuild: []string{`DROP TABLE IF EXISTS shift_events`, shiftEventsCreateSQL, shiftEventsInsertSQL("events")},
 	})
+	// channel was added to responder_events after its first release: a
+	// store with the older table gets it re-created and filled (Attach).
+	registerAddedColumns("responder_events", "channel")
 	registerDerived(store.DerivedTable{
 		Name:    "responder_events",
 		Create:  []string{responderEventsCreateSQL},
@@ -102,19 +110,42 @@ const responderEventsCreateSQL = `CREATE TABLE IF NOT EXISTS responder_events (
 	responder_tz VARCHAR,
 	local_hour   TINYINT,
 	local_dow    TINYINT,
-	local_date   DATE
+	local_date   DATE,
+	channel      VARCHAR  -- normalised (channelSQL); NULL when unknown
 )`
+
+// responderEventsColumns are responder_events' columns as read from events.
+var responderEventsColumns = `id, type, time, responder, incident_id, alert_key, team, responder_tz, local_hour, local_dow, local_date, ` +
+	channelSQL("channel") + ` AS channel`
 
 func responderEventsInsertSQL(src string) string {
 	return `INSERT INTO responder_events
-SELECT id, type, time, responder, incident_id, alert_key, team, responder_tz, local_hour, local_dow, local_date FROM ` + src + `
+SELECT ` + responderEventsColumns + ` FROM ` + src + `
 WHERE responder IS NOT NULL AND type IN (` + responderEventTypes + `)`
 }
 
 // responderEventsFromEvents is the relation responder_events holds, read
 // from events (a store without analytics attached).
-const responderEventsFromEvents = `(SELECT id, type, time, responder, incident_id, alert_key, team, responder_tz, local_hour, local_dow, local_date
+var responderEventsFromEvents = `(SELECT ` + responderEventsColumns + `
 	FROM events WHERE responder IS NOT NULL AND type IN (` + responderEventTypes + `))`
+
+// channelSQL is event.NormalizeChannel in SQL over the column col, NULL
+// for unknown. The decoders store normalised channels already; this
+// normalises those stored before they did (a canonical producer's "SMS" or
+// "voice"), so that interruption_channels reads every page alike.
+func channelSQL(col string) string {
+	var b strings.Builder
+	b.WriteString("CASE replace(replace(lower(trim(coalesce(" + col + ", ''))), '-', '_'), ' ', '_')")
+	for _, a := range event.ChannelAliases() {
+		if a.Channel == "" {
+			b.WriteString(" WHEN '" + a.Name + "' THEN NULL")
+		} else {
+			b.WriteString(" WHEN '" + a.Name + "' THEN '" + a.Channel + "'")
+		}
+	}
+	b.WriteString(" ELSE '" + event.ChannelOther + "' END")
+	return b.String()
+}
 
 // responder_zones keeps, per responder, the latest event carrying
 // responder_tz as a {t: time, v: zone} struct: a max, so merging a batch is

@@ -14,11 +14,12 @@ import (
 // fatigue"), per responder and team and window. The SQL is in oncall_sql.go;
 // docs/metrics.md states every definition as implemented. In short:
 //
-//   - interruption: a page.notified, folded per responder and incident (else
-//     alert key): a page within cfg.InterruptionFold (inclusive) of the
-//     previous page of the same responder and key continues the previous
-//     interruption (chained). It is placed in the window, bucket and night of
-//     its first page.
+//   - interruption: a page.notified on one of cfg.InterruptionChannels
+//     (pages on other channels, e-mail by default, count nowhere), folded
+//     per responder and incident (else alert key): a page within
+//     cfg.InterruptionFold (inclusive) of the previous page of the same
+//     responder and key continues the previous interruption (chained). It
+//     is placed in the window, bucket and night of its first page.
 //   - bucket: sleep (sleep_start..sleep_end, every day) wins over business
 //     (business_start..business_end on working days); the rest is off_hours.
 //     Hours are the team's roster hours, else cfg.Hours.

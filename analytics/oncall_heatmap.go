@@ -43,7 +43,7 @@ func InterruptionHeatmap(ctx context.Context, db *sql.DB, cfg Config, w Window, 
 	a := &queryArgs{}
 	lo := cfg.Now.UTC().Add(-w.Duration)
 	responders := "responder_events"
-	if ok, err := tableExists(ctx, db, responders); err != nil {
+	if ok, err := responderEventsCurrent(ctx, db); err != nil {
 		return nil, fmt.Errorf("interruption heat map %s: %w", w.Name, err)
 	} else if !ok {
 		responders = responderEventsFromEvents

@@ -91,6 +91,11 @@ func rosterCTEs(cfg Config, a *queryArgs) string {
 // first page would need every earlier page, since a group can be arbitrarily
 // long.
 //
+// Only pages on cfg's interruption channels are read (the channel is
+// normalised in responder_events, NULL when unknown): a page on another
+// channel (e-mail by default) neither starts nor continues an
+// interruption, as if it had not been sent.
+//
 // The pages are read from responders: responder_events, or on a store
 // without analytics attached responderEventsFromEvents.
 func interruptionCTEs(cfg Config, a *queryArgs, lo time.Time, responders string) string {
@@ -98,6 +103,10 @@ func interruptionCTEs(cfg Config, a *queryArgs, lo time.Time, responders string)
 	from := a.add(lo.UTC())
 	scanFrom := a.add(lo.UTC().Add(-cfg.InterruptionFold))
 	foldMS := cfg.InterruptionFold.Milliseconds()
+	var channels []string
+	for _, c := range cfg.interruptionChannels() {
+		channels = append(channels, "CAST("+a.add(c)+" AS VARCHAR)")
+	}
 	h := cfg.Hours
 	return fmt.Sprintf(`pages AS (
 	SELECT e.id, e.time, e.responder, e.fold_key,
@@ -107,6 +116,7 @@ func interruptionCTEs(cfg Config, a *queryArgs, lo time.Time, responders string)
 	FROM (SELECT *, coalesce(incident_id, alert_key, id) AS fold_key FROM %[10]s) e
 	LEFT JOIN rresp rr ON rr.responder = e.responder
 	WHERE e.type = 'page.notified' AND e.responder IS NOT NULL
+		AND coalesce(e.channel, '') IN (%[11]s)
 		AND e.time > CAST(%[3]s AS TIMESTAMP) AND e.time <= CAST(%[1]s AS TIMESTAMP)
 ),
 starts AS (
@@ -149,7 +159,8 @@ interruptions AS (
 			THEN (CASE WHEN h < se THEN d - 1 ELSE d END) END AS night
 	FROM located
 )`, now, from, scanFrom, foldMS,
-		h.BusinessStart, h.BusinessEnd, h.SleepStart, h.SleepEnd, ocWeekdayMask(h.WorkingDays), responders)
+		h.BusinessStart, h.BusinessEnd, h.SleepStart, h.SleepEnd, ocWeekdayMask(h.WorkingDays), responders,
+		strings.Join(channels, ", "))
 }
 
 // windowCTE returns win(window_idx, window_name, win_start, win_ms) and the
@@ -191,12 +202,15 @@ var ocDerived = ocSource{shifts: "shift_events", responders: "responder_events",
 // onCallSource picks the source for cfg.Now: the derived tables when the
 // store has them all.
 func onCallSource(ctx context.Context, db *sql.DB, cfg Config) (ocSource, error) {
-	for _, t := range []string{"shift_events", "responder_events", "responder_zones", "incidents"} {
+	for _, t := range []string{"shift_events", "responder_zones", "incidents"} {
 		if ok, err := tableExists(ctx, db, t); err != nil {
 			return ocSource{}, err
 		} else if !ok {
 			return ocFromEvents, nil
 		}
+	}
+	if ok, err := responderEventsCurrent(ctx, db); err != nil || !ok {
+		return ocFromEvents, err
 	}
 	src := ocDerived
 	var err error
@@ -210,6 +224,21 @@ func onCallSource(ctx context.Context, db *sql.DB, cfg Config) (ocSource, error)
 	}
 	src.futureZones = n > 0
 	return src, nil
+}
+
+// responderEventsCurrent reports whether the store has responder_events
+// with every column the queries read: Attach re-creates an older one, but
+// a store opened without analytics attached may still hold it.
+func responderEventsCurrent(ctx context.Context, db *sql.DB) (bool, error) {
+	if ok, err := tableExists(ctx, db, "responder_events"); err != nil || !ok {
+		return false, err
+	}
+	for _, c := range addedColumns["responder_events"] {
+		if ok, err := columnExists(ctx, db, "responder_events", c); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // onCallQuery is one row per (window, team, responder) with any activity in

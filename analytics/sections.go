@@ -29,6 +29,18 @@ func registerSection(name string, f func(ctx context.Context, db *sql.DB, cfg Co
 // registerDerived declares a table that the store maintains per batch.
 func registerDerived(d store.DerivedTable) { derivedTables = append(derivedTables, d) }
 
+// addedColumns lists, per derived table, the columns added to it after it
+// was first released (registerAddedColumns).
+var addedColumns = map[string][]string{}
+
+// registerAddedColumns declares columns added to a derived table after its
+// first release. Its per-batch statements write every column, so the table
+// a store already holds without them cannot be kept: Attach re-creates and
+// refills it, as it fills a table that is missing.
+func registerAddedColumns(table string, cols ...string) {
+	addedColumns[table] = append(addedColumns[table], cols...)
+}
+
 // Attach registers analytics' derived tables (the incident timeline, …) with
 // s, so that every later batch keeps them current. Call it right after
 // store.Open, before the first write or Compute.
@@ -39,6 +51,9 @@ func registerDerived(d store.DerivedTable) { derivedTables = append(derivedTable
 // store nothing is created; a missing table is then an error that says to
 // run pagerlens rebuild.
 func Attach(ctx context.Context, s *store.Store) error {
+	if err := dropOutdated(ctx, s); err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	}
 	missing := map[string]bool{}
 	for _, d := range derivedTables {
 		ok, err := tableExists(ctx, s.DB(), d.Name)
@@ -90,6 +105,51 @@ func Attach(ctx context.Context, s *store.Store) error {
 		return fmt.Errorf("analytics: %w", err)
 	}
 	return nil
+}
+
+// dropOutdated drops the derived tables that lack a column added after
+// their first release (registerAddedColumns): Attach then creates and
+// fills them as missing ones. Dropping first and rebuilding after is safe
+// to interrupt: a store left without the table gets it at the next open.
+// On a read-only store an outdated table is an error that says to run
+// pagerlens rebuild, as a missing one is.
+func dropOutdated(ctx context.Context, s *store.Store) error {
+	for _, d := range derivedTables {
+		cols := addedColumns[d.Name]
+		if len(cols) == 0 {
+			continue
+		}
+		if ok, err := tableExists(ctx, s.DB(), d.Name); err != nil {
+			return err
+		} else if !ok {
+			continue
+		}
+		for _, c := range cols {
+			ok, err := columnExists(ctx, s.DB(), d.Name, c)
+			if err != nil {
+				return err
+			}
+			if ok {
+				continue
+			}
+			if s.ReadOnly() {
+				return fmt.Errorf("store %s has table %s without column %s (written by an older pagerlens); run pagerlens rebuild --db %s once", s.Path(), d.Name, c, s.Path())
+			}
+			if _, err := s.DB().ExecContext(ctx, `DROP TABLE `+d.Name); err != nil {
+				return fmt.Errorf("drop %s (no column %s) to re-create it: %w", d.Name, c, err)
+			}
+			break
+		}
+	}
+	return nil
+}
+
+func columnExists(ctx context.Context, db *sql.DB, table, column string) (bool, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = $1 AND column_name = $2`, table, column).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up column %s.%s: %w", table, column, err)
+	}
+	return n > 0, nil
 }
 
 func tableExists(ctx context.Context, db *sql.DB, name string) (bool, error) {

@@ -42,11 +42,12 @@ func mttxStat(p promql, title, summary, meaning string) panel {
 	}
 }
 
-const (
-	meaningMTTD = "Time to detect (MTTD): trigger time − start of customer impact, for incidents whose trigger carries the impact start."
-	meaningMTTA = "Time to acknowledge (MTTA): first explicit acknowledgement − trigger time, for acknowledged incidents (reassign, escalate and resolve are not acks; incidents resolved without an ack count as auto-resolved instead)."
-	meaningMTTM = "Time to mitigate (MTTM): first mitigation (else the resolve) − trigger time, for mitigated or resolved incidents."
-	meaningMTTR = "Time to resolve (MTTR): final resolve (not followed by a reopen) − trigger time, for resolved incidents; open incidents never enter the mean."
+// The figures' definitions, kept with their families in metricnames.
+var (
+	meaningMTTD = mn.Meaning(mn.IncidentDetectSeconds)
+	meaningMTTA = mn.Meaning(mn.IncidentAckSeconds)
+	meaningMTTM = mn.Meaning(mn.IncidentMitigateSeconds)
+	meaningMTTR = mn.Meaning(mn.IncidentResolveSeconds)
 )
 
 func overview(p promql) def {
@@ -285,7 +286,7 @@ func oncallLoad(p promql, topN int) def {
 				{
 					kind: kindBarChart, title: "Interruptions per responder by period", unit: unitCount, w: 24, h: 10, stack: true,
 					matrixRow: mn.LabelResponder, matrixColumn: mn.LabelPeriod,
-					description: "Interruptions (page notifications to a responder; repeats within 2 minutes for the same incident or alert count once), stacked by the period of the responder's local time: business (08:00–18:00 weekdays), off hours (18:00–22:00 weekdays and weekends outside sleep hours), sleep (22:00–08:00)." + noteWindow,
+					description: "Interruptions (page notifications to a responder by phone, SMS, push or of unknown channel, not e-mail, by default; repeats within 2 minutes for the same incident or alert count once), stacked by the period of the responder's local time: business (08:00–18:00 weekdays), off hours (18:00–22:00 weekdays and weekends outside sleep hours), sleep (22:00–08:00)." + noteWindow,
 					targets:     []target{{expr: p.total(mn.Interruptions, fTeamWindow, mn.LabelResponder, mn.LabelPeriod)}},
 				},
 				{
@@ -421,6 +422,18 @@ func pipeline(p promql) def {
 					kind: kindBarGauge, title: "Time since last successful export", unit: unitSeconds, w: 24, h: 6,
 					description: "Per scheduled export, the time since its last successful run.",
 					targets:     []target{{expr: by("max", []string{mn.LabelExport}, fmt.Sprintf("time() - %s", mn.ExportLastSuccessTimestampSeconds)), legend: "{{export}}"}},
+				},
+			}},
+			{title: "API imports", panels: []panel{
+				{
+					kind: kindTimeseries, title: "Import runs", unit: unitRate, w: 12, h: 8,
+					description: "Runs per second of serve's API import poller (import: in the config) by source and outcome: success; partial (stored, some items dead-lettered and read again at the next run); failure (nothing imported: the vendor down, a rejected token; retried at the next interval)." + notePerInstance,
+					targets:     []target{{expr: p.rate(mn.ImportRunsTotal, mn.LabelSource, mn.LabelOutcome), legend: "{{source}} {{outcome}}"}},
+				},
+				{
+					kind: kindBarGauge, title: "Time since last successful import", unit: unitSeconds, w: 12, h: 8,
+					description: "Per polled source, the time since its last successful or partial run; it grows while the vendor's API fails.",
+					targets:     []target{{expr: by("max", []string{mn.LabelSource}, fmt.Sprintf("time() - %s", mn.ImportLastSuccessTimestampSeconds)), legend: "{{source}}"}},
 				},
 			}},
 		},

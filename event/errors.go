@@ -22,7 +22,18 @@ const (
 	ReasonBadValue      Reason = "bad_value"
 	ReasonLimitExceeded Reason = "limit_exceeded"
 	ReasonUnknownFormat Reason = "unknown_format"
+	// ReasonDecoderPanic: a decoder panicked on the message (a bug, caught
+	// so that the message is dead-lettered rather than the process lost).
+	ReasonDecoderPanic Reason = "decoder_panic"
 )
+
+// Reasons lists every Reason, so that the dead-letter counter can show each
+// at 0 before the first dead letter.
+func Reasons() []Reason {
+	return []Reason{ReasonEmpty, ReasonTooLarge, ReasonInvalidUTF8, ReasonInvalidJSON, ReasonNotObject,
+		ReasonSpecVersion, ReasonMissingField, ReasonWrongType, ReasonUnknownType, ReasonBadTime,
+		ReasonBadValue, ReasonLimitExceeded, ReasonUnknownFormat, ReasonDecoderPanic}
+}
 
 // Error says why a message is not a valid event: a Reason for counting and a
 // message that names the field, for the people reading the dead letters.

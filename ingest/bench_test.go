@@ -99,8 +99,8 @@ func BenchmarkConsume(b *testing.B) {
 		if err := analytics.Attach(ctx, s); err != nil {
 			b.Fatal(err)
 		}
-		done := make(chan struct{})
-		obs := &countObserver{target: n, done: done}
+		obs := &ingest.MessageCounter{}
+		done := obs.Reached(int64(n))
 		c, err := ingest.NewConsumer(ingest.Config{Brokers: []string{br.Addr()}, Topics: []ingest.Topic{{Name: "events"}},
 			Group: fmt.Sprintf("pl-%d", i), BatchSize: *benchBatch, Observer: obs}, s)
 		if err != nil {
@@ -122,22 +122,6 @@ func BenchmarkConsume(b *testing.B) {
 	b.ReportMetric(ingestRate, "ingest-events/s")
 	b.ReportMetric(ingestRate/rawRate, "ratio")
 }
-
-type countObserver struct {
-	seen   int
-	target int
-	done   chan struct{}
-}
-
-func (o *countObserver) BatchCommitted(s ingest.BatchStats) {
-	o.seen += s.Messages
-	if o.seen >= o.target && o.done != nil {
-		close(o.done)
-		o.done = nil
-	}
-}
-func (o *countObserver) Lag(string, int, int64)       {}
-func (o *countObserver) DecodeWarning(string, string) {}
 
 // BenchmarkIngestFile measures `pagerlens ingest` of a JSONL file.
 func BenchmarkIngestFile(b *testing.B) {

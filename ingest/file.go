@@ -12,9 +12,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/store"
 )
@@ -24,8 +21,10 @@ type FileConfig struct {
 	Format    string // decode format; "" means canonical
 	BatchSize int
 	Decode    decode.Options
-	// Progress shows a progress bar on stderr when it is a terminal.
-	Progress bool
+	// Read, if set, wraps the file's reader; size is the file's size (-1:
+	// unknown, stdin). The command draws its progress bar this way, from
+	// the bytes read: the library draws nothing.
+	Read     func(name string, size int64, r io.Reader) io.Reader
 	Observer Observer
 	Logger   *slog.Logger
 }
@@ -35,13 +34,21 @@ type FileStats struct {
 	Messages, Stored, Duplicates, DeadLettered int
 }
 
+// Add adds o's totals to s.
+func (s *FileStats) Add(o FileStats) {
+	s.Messages += o.Messages
+	s.Stored += o.Stored
+	s.Duplicates += o.Duplicates
+	s.DeadLettered += o.DeadLettered
+}
+
 // IngestFile backfills path ("-" for stdin) into s: JSON Lines, one message
 // a line, or a file that is one JSON document (a webhook body saved to disk).
 // Dead letters record the file as topic and the line number as offset, so
 // re-ingesting the same file stores nothing twice.
 func IngestFile(ctx context.Context, path string, s *store.Store, cfg FileConfig) (FileStats, error) {
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 5000
+		cfg.BatchSize = DefaultBatchSize
 	}
 	cfg.Observer, cfg.Logger, cfg.Decode = pipelineDefaults(cfg.Observer, cfg.Logger, cfg.Decode)
 	format := cfg.Format
@@ -73,10 +80,8 @@ func IngestFile(ctx context.Context, path string, s *store.Store, cfg FileConfig
 		}
 		r = f
 	}
-	if cfg.Progress && size > 0 && term.IsTerminal(int(os.Stderr.Fd())) {
-		bar := progressbar.DefaultBytes(size, "ingest "+name)
-		defer bar.Finish()
-		r = io.TeeReader(r, bar)
+	if cfg.Read != nil {
+		r = cfg.Read(name, size, r)
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
 	topic := "file:" + name
@@ -105,10 +110,7 @@ func IngestFile(ctx context.Context, path string, s *store.Store, cfg FileConfig
 				}
 				return
 			}
-			st.Messages += bs.Messages
-			st.Stored += bs.Stored
-			st.Duplicates += bs.Duplicates
-			st.DeadLettered += bs.DeadLettered
+			st.Add(FileStats{Messages: bs.Messages, Stored: bs.Stored, Duplicates: bs.Duplicates, DeadLettered: bs.DeadLettered})
 		}
 		written <- nil
 	}()

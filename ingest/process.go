@@ -14,15 +14,16 @@ import (
 
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest/decode"
+	mn "github.com/pagerlens/pagerlens/internal/metricnames"
 	"github.com/pagerlens/pagerlens/store"
 )
 
 // Outcomes of one consumed message (the outcome label of
 // pagerlens_ingest_messages_total).
 const (
-	OutcomeStored       = "stored"
-	OutcomeDuplicate    = "duplicate"
-	OutcomeDeadLettered = "dead_lettered"
+	OutcomeStored       = mn.OutcomeStored
+	OutcomeDuplicate    = mn.OutcomeDuplicate
+	OutcomeDeadLettered = mn.OutcomeDeadLettered
 )
 
 // BatchStats describe one committed batch.
@@ -73,11 +74,18 @@ func (os Observers) DecodeWarning(format, what string) {
 	}
 }
 
-type nopObserver struct{}
+// NopObserver ignores everything; an observer of one kind of event embeds
+// it and implements that method only.
+type NopObserver struct{}
 
-func (nopObserver) BatchCommitted(BatchStats)    {}
-func (nopObserver) Lag(string, int, int64)       {}
-func (nopObserver) DecodeWarning(string, string) {}
+// BatchCommitted implements Observer.
+func (NopObserver) BatchCommitted(BatchStats) {}
+
+// Lag implements Observer.
+func (NopObserver) Lag(string, int, int64) {}
+
+// DecodeWarning implements Observer.
+func (NopObserver) DecodeWarning(string, string) {}
 
 // pipelineDefaults fills the settings that every ingest path (Kafka,
 // direct, file) defaults alike when its caller leaves them zero: no
@@ -85,7 +93,7 @@ func (nopObserver) DecodeWarning(string, string) {}
 // still spells them out; it can call this too.)
 func pipelineDefaults(obs Observer, log *slog.Logger, dec decode.Options) (Observer, *slog.Logger, decode.Options) {
 	if obs == nil {
-		obs = nopObserver{}
+		obs = NopObserver{}
 	}
 	if log == nil {
 		log = slog.Default()
@@ -214,7 +222,7 @@ func decodeRange(msgs []raw, decs decoders) store.Batch {
 func safeDecode(dec decode.Decoder, m decode.Message) (evs []event.Event, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			evs, err = nil, &event.Error{Reason: "decoder_panic", Msg: fmt.Sprintf("decoder %s panicked: %v", dec.Format(), r)}
+			evs, err = nil, &event.Error{Reason: event.ReasonDecoderPanic, Msg: fmt.Sprintf("decoder %s panicked: %v", dec.Format(), r)}
 		}
 	}()
 	return dec.Decode(m)

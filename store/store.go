@@ -32,8 +32,17 @@ type Options struct {
 	ReadOnly bool
 }
 
+// Defaults of every command that opens a store.
+const (
+	// DefaultFile is the DuckDB file when --db / db: is not given.
+	DefaultFile = "pagerlens.duckdb"
+	// DefaultMemoryLimit is DuckDB's memory_limit unless configured: it
+	// suits a small (2-core, few-GiB) container.
+	DefaultMemoryLimit = "1GB"
+)
+
 // DefaultOptions suit a small (2-core, few-GiB) container.
-func DefaultOptions() Options { return Options{MemoryLimit: "1GB"} }
+func DefaultOptions() Options { return Options{MemoryLimit: DefaultMemoryLimit} }
 
 // Store is an open DuckDB file.
 type Store struct {
@@ -153,6 +162,9 @@ func classifyOpenError(path string, err error) error {
 
 // Path is the file the store was opened from.
 func (s *Store) Path() string { return s.path }
+
+// ReadOnly reports whether s was opened read-only (Options.ReadOnly).
+func (s *Store) ReadOnly() bool { return s.opts.ReadOnly }
 
 // DB is the read connection pool. Analytics queries it; writes go through
 // WriteBatch only.

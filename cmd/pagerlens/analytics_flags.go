@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/internal/app"
 	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/store"
 )
@@ -60,7 +61,7 @@ type windowFlags struct {
 
 // register defines the flags on f; windowUsage is --window's help.
 func (w *windowFlags) register(f *pflag.FlagSet, windowUsage string) {
-	f.StringVar(&w.db, "db", "pagerlens.duckdb", "DuckDB file")
+	dbFlag(f, &w.db)
 	f.StringVar(&w.window, "window", "30d", windowUsage)
 	f.StringVar(&w.now, "now", "", "end of the window, RFC 3339 (default: the current time)")
 	f.StringVar(&w.roster, "roster", "", "roster YAML file (time zones, teams, working hours); overrides analytics.roster_file")
@@ -86,7 +87,7 @@ func (w *windowFlags) open(cmd *cobra.Command) (st *store.Store, done func(), er
 		return nil, nil, fmt.Errorf("--merge: %w", err)
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	st, err = openStore(cmd.Context(), filepath.Join(dir, "merged.duckdb"), store.DefaultOptions())
+	st, err = app.OpenStore(cmd.Context(), filepath.Join(dir, "merged.duckdb"), store.DefaultOptions())
 	if err != nil {
 		cleanup()
 		return nil, nil, fmt.Errorf("--merge: %w", err)

@@ -42,7 +42,7 @@ stopped instance or an HA replica; see docs/operations.md.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	dbFlag(f, &db)
 	dirFlag(f, &out, "", "directory to export into (must not exist, or be empty)")
 	f.StringVar(&restore, "restore", "", "directory written by backup, to restore into a new --db file")
 	return cmd

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pagerlens/pagerlens/internal/app"
 	"github.com/pagerlens/pagerlens/internal/bench"
 )
 
@@ -39,33 +38,13 @@ full sizes (bench/results.md):
 			if snapshotChild != "" {
 				return bench.SnapshotChild(ctx, snapshotChild, 3)
 			}
-			exe, err := os.Executable()
-			if err != nil {
-				return fmt.Errorf("bench: locate the pagerlens binary: %w", err)
-			}
-			cfg.Exe = exe
 			cfg.Stages = strings.Split(stages, ",")
-			cfg.Progress = cmd.ErrOrStderr()
-			machine := bench.Machine()
-			res, err := bench.Run(ctx, cfg)
-			if res != nil {
-				fmt.Fprintln(cmd.OutOrStdout())
-				res.Print(cmd.OutOrStdout())
-			}
-			if err != nil {
-				return err
-			}
+			o := app.BenchOptions{Out: cmd.OutOrStdout(), Progress: cmd.ErrOrStderr()}
 			if write {
-				if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-					return fmt.Errorf("bench: %w", err)
-				}
-				command := "pagerlens bench " + strings.Join(os.Args[2:], " ")
-				if err := os.WriteFile(out, res.Markdown(machine, strings.TrimSpace(command)), 0o644); err != nil {
-					return fmt.Errorf("bench: %w", err)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "bench: wrote %s\n", out)
+				o.Write = out
+				o.Command = strings.TrimSpace("pagerlens bench " + strings.Join(os.Args[2:], " "))
 			}
-			return nil
+			return app.Bench(ctx, cfg, o)
 		},
 	}
 	f := cmd.Flags()

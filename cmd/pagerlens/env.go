@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/pagerlens/pagerlens/internal/config"
 )
 
 // envKey is the environment variable of a flag: PAGERLENS_ and the flag's
@@ -33,18 +35,25 @@ func applyEnv(cmd *cobra.Command) error {
 			return
 		}
 		for _, key := range []string{envKey(f.Name), legacyEnvKey(f.Name)} {
+			// An empty variable sets nothing, as checkEnv reads it.
 			v, ok := os.LookupEnv(key)
-			if !ok {
+			if !ok || v == "" {
 				continue
 			}
 			if serr := cmd.Flags().Set(f.Name, v); serr != nil {
 				err = usageErrorf("%s=%q: %v", key, v, serr)
+				return
 			}
+			// Configuration problems name the variable (overrides.resolve).
+			err = cmd.Flags().SetAnnotation(f.Name, envAnnotation, []string{key})
 			return
 		}
 	})
 	return err
 }
+
+// envAnnotation is the flag annotation naming the variable that set it.
+const envAnnotation = "pagerlens_env"
 
 // otherEnv are PAGERLENS_* variables read other than as a flag.
 var otherEnv = []string{"PAGERLENS_KAFKA_SASL_PASSWORD"}
@@ -111,39 +120,18 @@ func checkEnv(root *cobra.Command, environ []string) error {
 	return usageErrorf("%s; unset it, or see `pagerlens <command> --help`: each flag --x-y is PAGERLENS_X_Y", strings.Join(msgs, "; "))
 }
 
-// closest is the name in names nearest to s by edit distance, if it is near
-// enough to be a typo of it (at most a third of the letters after
-// PAGERLENS_ differ).
+// closest is the name in names nearest to s (config.Closest), compared
+// without their common PAGERLENS_.
 func closest(s string, names []string) string {
-	s = strings.TrimPrefix(s, "PAGERLENS_")
-	best, bestD := "", len(s)/3+1
-	for _, n := range names {
-		if d := editDistance(s, strings.TrimPrefix(n, "PAGERLENS_")); d < bestD {
-			best, bestD = n, d
-		}
+	const prefix = "PAGERLENS_"
+	short := make([]string, len(names))
+	for i, n := range names {
+		short[i] = strings.TrimPrefix(n, prefix)
 	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	if c := config.Closest(strings.TrimPrefix(s, prefix), short); c != "" {
+		return prefix + c
 	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 // dirFlag registers --dir, the directory a command writes into, and the

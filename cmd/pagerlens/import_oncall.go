@@ -6,17 +6,18 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pagerlens/pagerlens/event"
-	"github.com/pagerlens/pagerlens/ingest/importers"
 	"github.com/pagerlens/pagerlens/ingest/importers/oncall"
-	"github.com/pagerlens/pagerlens/internal/config"
-	"github.com/pagerlens/pagerlens/store"
+	"github.com/pagerlens/pagerlens/internal/app"
 )
 
-// newImportOnCallCmd is a thin entry point to ingest/importers/oncall
-// (docs/import.md, "Grafana OnCall"): flags to one library call.
+// newImportOnCallCmd is the entry point to ingest/importers/oncall
+// (docs/import.md, "Grafana OnCall"): flags to app.ImportOnCall.
 func newImportOnCallCmd() *cobra.Command {
-	var configFile, db, tokenFile, apiURL, since, until string
+	var (
+		o                               *overrides
+		tokenFile, apiURL, since, until string
+		quiet                           bool
+	)
 	cmd := &cobra.Command{
 		Use:   "oncall --db FILE --token-file FILE --api-url URL --since T [--until T]",
 		Short: "Import alert groups and on-call shifts from Grafana OnCall's public API",
@@ -25,27 +26,20 @@ zones, schedules' final shifts) from --since to --until (RFC 3339, or a
 duration back from now such as 365d) and stores the canonical events, with
 the same ids as the OnCall webhook decoder gives the same transitions. The
 API lists no notifications: imported history has no pages. It goes on from
-where the last run stopped (the cursor is kept in the store).
+where the last run stopped (the cursor is kept in the store). See
+docs/import.md.
 
 --api-url is the API URL shown in OnCall's settings (without /api/v1);
---token-file holds an OnCall API key. --config reads serve's YAML file for
-its mappings (mappings.oncall) and limits. See docs/import.md.`,
+--token-file holds an OnCall API key. --config reads serve's YAML file: its
+mappings and limits apply as to webhooks, and its roster's time zones (or
+--roster's) win over OnCall's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd); err != nil {
 				return err
 			}
-			cfg := config.Default()
-			if changed(cmd, "config") {
-				var err error
-				if cfg, err = config.Load(configFile); err != nil {
-					return exitError{code: 2, err: err}
-				}
-			}
-			if changed(cmd, "db") || cfg.DB == "" {
-				cfg.DB = db
-			}
-			if err := cfg.Validate(configFile); err != nil {
+			cfg, err := o.resolve(cmd)
+			if err != nil {
 				return err
 			}
 			if apiURL == "" {
@@ -54,31 +48,17 @@ its mappings (mappings.oncall) and limits. See docs/import.md.`,
 			if _, err := oncall.CheckAPIURL(apiURL); err != nil {
 				return usageErrorf("%v", err)
 			}
-			if since == "" {
-				return usageErrorf("--since is required (RFC 3339, or a duration back from now such as 365d)")
-			}
-			now := time.Now().UTC()
-			o := oncall.Options{APIURL: apiURL, TokenFile: tokenFile, Mappings: cfg.Mappings}
-			var err error
-			if o.Since, err = importers.ParseTime(since, now); err != nil {
-				return usageErrorf("--since: %v", err)
-			}
-			if until != "" {
-				if o.Until, err = importers.ParseTime(until, now); err != nil {
-					return usageErrorf("--until: %v", err)
-				}
-			}
-			o.Limits = event.DefaultLimits()
-			applyLimits(&o.Limits, cfg.Limits)
-			if o.Token, err = oncall.ReadToken(tokenFile); err != nil {
-				return usageErrorf("%v", err)
-			}
-			st, err := openStore(cmd.Context(), cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
-			if err != nil {
+			oo := oncall.Options{APIURL: apiURL, TokenFile: tokenFile}
+			if oo.Since, oo.Until, err = importWindow(since, until, time.Now().UTC()); err != nil {
 				return err
 			}
-			defer st.Close()
-			sum, err := oncall.Import(cmd.Context(), st, o)
+			if oo.Token, err = oncall.ReadToken(tokenFile); err != nil {
+				return usageErrorf("%v", err)
+			}
+			var done func()
+			oo.Observer, done = importBar("oncall", quiet)
+			sum, err := app.ImportOnCall(cmd.Context(), cfg, oo)
+			done()
 			for _, p := range sum.Problems {
 				fmt.Fprintln(cmd.ErrOrStderr(), "problem:", p)
 			}
@@ -88,11 +68,11 @@ its mappings (mappings.oncall) and limits. See docs/import.md.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&configFile, "config", "", "YAML config file, as for serve (mappings, limits, db, store)")
-	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	o = bindOverrides(f, "YAML config file, as for serve (mappings, limits, roster, db, store)", importOverrides)
 	f.StringVar(&tokenFile, "token-file", "", "file holding the Grafana OnCall API key")
 	f.StringVar(&apiURL, "api-url", "", "Grafana OnCall API URL (OnCall → Settings), without /api/v1")
 	f.StringVar(&since, "since", "", "start: RFC 3339 or a duration back from now (365d)")
 	f.StringVar(&until, "until", "", "end: RFC 3339 or a duration back from now (default now)")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar (the summary still goes to stdout, problems to stderr)")
 	return cmd
 }

@@ -6,18 +6,18 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest/importers"
 	promimport "github.com/pagerlens/pagerlens/ingest/importers/prometheus"
-	"github.com/pagerlens/pagerlens/internal/config"
+	"github.com/pagerlens/pagerlens/internal/app"
 	"github.com/pagerlens/pagerlens/store"
 )
 
 func newImportPrometheusCmd() *cobra.Command {
 	var (
-		configFile, db, url, since, until, match string
-		step                                     time.Duration
-		externalLabels                           map[string]string
+		o                        *overrides
+		url, since, until, match string
+		step                     time.Duration
+		externalLabels           map[string]string
 	)
 	cmd := &cobra.Command{
 		Use:   "prometheus --url URL --since 30d [--until T] [--match SELECTOR] [--step D]",
@@ -37,22 +37,15 @@ bound of the times.
 			if err := applyEnv(cmd); err != nil {
 				return err
 			}
-			cfg := config.Default()
-			if changed(cmd, "config") {
-				var err error
-				if cfg, err = config.Load(configFile); err != nil {
-					return exitError{code: 2, err: err}
-				}
-			}
-			if changed(cmd, "db") || cfg.DB == "" {
-				cfg.DB = db
-			}
-			if err := cfg.Validate(configFile); err != nil {
+			cfg, err := o.resolve(cmd)
+			if err != nil {
 				return err
+			}
+			if cfg.DB == "" { // db: "" in the file
+				cfg.DB = store.DefaultFile
 			}
 			now := time.Now()
 			ic := promimport.Config{URL: url, Match: match, Step: step}
-			var err error
 			if ic.Since, err = importers.ParseTime(since, now); err != nil {
 				return usageErrorf("--since %v", err)
 			}
@@ -64,24 +57,14 @@ bound of the times.
 			if changed(cmd, "external-labels") {
 				ic.ExternalLabels = externalLabels
 			}
-			lim := event.DefaultLimits()
-			applyLimits(&lim, cfg.Limits)
-			ic.Decode = decodeOptions(lim, cfg.Mappings)
-
-			st, err := openStore(cmd.Context(), cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			s, err := promimport.Import(cmd.Context(), st, ic)
+			s, err := app.ImportPrometheus(cmd.Context(), cfg, ic)
 			// What was stored before an error stays stored: say so either way.
 			fmt.Fprintln(cmd.OutOrStdout(), s)
 			return err
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&configFile, "config", "", "YAML config file, as for serve (mappings, limits, db, store)")
-	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	o = bindOverrides(f, "YAML config file, as for serve (mappings, limits, db, store)", []override{dbOverride})
 	f.StringVar(&url, "url", "http://localhost:9090", "Prometheus server URL")
 	f.StringVar(&since, "since", "30d", "start: RFC 3339 time or duration back from now")
 	f.StringVar(&until, "until", "", "end: RFC 3339 time or duration back from now (default now)")

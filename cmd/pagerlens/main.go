@@ -1,7 +1,9 @@
 // Command pagerlens ingests incident, alert, page and on-call events from
 // Kafka (or files) into DuckDB and turns them into reliability metrics,
-// dashboards, reports and exports. This package only wires flags and config
-// to the library packages; it holds no logic of its own.
+// dashboards, reports and exports. This package declares the commands and
+// their flags, and turns flags, PAGERLENS_* variables and --config into one
+// configuration (overrides.go: one row per flag and the key it sets);
+// internal/app runs serve, ingest, demo and bench from it.
 package main
 
 import (

@@ -74,7 +74,7 @@ textfile collector.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	dbFlag(f, &db)
 	f.StringVar(&now, "now", "", "end of every window, RFC 3339 (default: the current time)")
 	f.StringSliceVar(&windows, "window", []string{"7d", "30d", "90d"}, "windows ending at --now, comma-separated (7d, 12h, …); overrides analytics.windows")
 	f.StringVar(&format, "format", "table", "output: json, table or prometheus")

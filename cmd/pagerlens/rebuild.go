@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pagerlens/pagerlens/internal/app"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -35,7 +36,7 @@ needs the file to itself: stop pagerlens serve first.`,
 				return fmt.Errorf("no store at %s: nothing to rebuild", db)
 			}
 			ctx := cmd.Context()
-			st, err := openStore(ctx, db, store.Options{MemoryLimit: memoryLimit})
+			st, err := app.OpenStore(ctx, db, store.Options{MemoryLimit: memoryLimit})
 			if err != nil {
 				return err
 			}
@@ -54,7 +55,7 @@ needs the file to itself: stop pagerlens serve first.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
-	f.StringVar(&memoryLimit, "memory-limit", "1GB", "DuckDB memory_limit")
+	dbFlag(f, &db)
+	memoryLimitFlag(f, &memoryLimit)
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pagerlens/pagerlens/dashboards"
+	"github.com/pagerlens/pagerlens/internal/app"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -38,7 +39,7 @@ over the whole stream would give.`,
 			start := time.Now()
 			// With analytics attached: it registers the derived tables,
 			// which Merge rebuilds.
-			st, err := openStore(ctx, out, store.Options{MemoryLimit: memoryLimit})
+			st, err := app.OpenStore(ctx, out, store.Options{MemoryLimit: memoryLimit})
 			if err != nil {
 				return fmt.Errorf("merge: %w", err)
 			}
@@ -59,7 +60,7 @@ over the whole stream would give.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&out, "out", "o", "", "store file to merge into (created if missing)")
-	f.StringVar(&memoryLimit, "memory-limit", "1GB", "DuckDB memory_limit")
+	memoryLimitFlag(f, &memoryLimit)
 	return cmd
 }
 

@@ -44,7 +44,7 @@ refused by DuckDB. The tables are documented in docs/schema.md.`,
 			return printRows(cmd.OutOrStdout(), rows, format)
 		},
 	}
-	cmd.Flags().StringVar(&db, "db", "pagerlens.duckdb", "DuckDB file")
+	dbFlag(cmd.Flags(), &db)
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
 	return cmd
 }

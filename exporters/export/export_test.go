@@ -336,11 +336,13 @@ func TestSchedulerRunsAndPrunes(t *testing.T) {
 	defer cancel()
 	var ats []time.Time
 	clock := &fakeClock{now: time.Date(2026, 3, 7, 23, 0, 0, 0, time.UTC)}
+	reg := prometheus.NewRegistry()
 	s, err := export.New(export.Options{
-		Jobs:      []export.Job{{Name: "weekly-mttx", Schedule: "CRON_TZ=UTC 0 6 * * *", What: export.MTTx, Format: "csv", Dir: dir, Retention: 2}},
-		Store:     st,
-		Analytics: analytics.DefaultConfig(fixedNow),
-		Clock:     clock,
+		Registerer: reg,
+		Jobs:       []export.Job{{Name: "weekly-mttx", Schedule: "CRON_TZ=UTC 0 6 * * *", What: export.MTTx, Format: "csv", Dir: dir, Retention: 2}},
+		Store:      st,
+		Analytics:  analytics.DefaultConfig(fixedNow),
+		Clock:      clock,
 		RunFunc: func(ctx context.Context, st *store.Store, j export.Job, at time.Time, base analytics.Config) (export.Result, error) {
 			ats = append(ats, at)
 			res, err := export.Run(ctx, st, j, at, base)
@@ -371,7 +373,7 @@ func TestSchedulerRunsAndPrunes(t *testing.T) {
 	if got != "mttx-30d-2026-03-08.csv mttx-30d-2026-03-09.csv notes.txt other-30d-2026-01-01.csv" {
 		t.Errorf("dir after two runs and retention 2: %s", got)
 	}
-	m := gather(t, s)
+	m := gather(t, reg)
 	if n := m[`pagerlens_export_runs_total{export="weekly-mttx",outcome="success"}`]; n != 2 {
 		t.Errorf("success runs %v, want 2 (%v)", n, m)
 	}
@@ -380,35 +382,11 @@ func TestSchedulerRunsAndPrunes(t *testing.T) {
 	}
 }
 
-// gather registers the scheduler's collectors in a fresh registry and
-// returns every sample as name{labels} → value.
-func gather(t *testing.T, s *export.Scheduler) map[string]float64 {
+// gather returns every sample of the scheduler's registry as
+// name{labels} → value.
+func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	for _, c := range s.Collectors() {
-		if err := reg.Register(c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			var ls []string
-			for _, l := range m.GetLabel() {
-				ls = append(ls, l.GetName()+"="+strconv.Quote(l.GetValue()))
-			}
-			v := m.GetGauge().GetValue()
-			if m.Counter != nil {
-				v = m.GetCounter().GetValue()
-			}
-			out[mf.GetName()+"{"+strings.Join(ls, ",")+"}"] = v
-		}
-	}
-	return out
+	return testkit.Series(t, reg)
 }
 
 // A job whose directory cannot be written fails, is counted, and neither
@@ -423,7 +401,9 @@ func TestSchedulerFailedJobGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := filepath.Join(tmp, "good")
+	reg := prometheus.NewRegistry()
 	s, err := export.New(export.Options{
+		Registerer: reg,
 		Jobs: []export.Job{
 			{Name: "bad", Schedule: "0 6 * * *", What: export.OnCallLoad, Format: "csv", Dir: blocked},
 			{Name: "good", Schedule: "0 6 * * *", What: export.OnCallLoad, Format: "jsonl", Dir: good},
@@ -437,7 +417,7 @@ func TestSchedulerFailedJobGoesOn(t *testing.T) {
 	for _, at := range []time.Time{fixedNow.Add(6 * time.Hour), fixedNow.Add(30 * time.Hour)} {
 		s.Tick(ctx, at)
 	}
-	m := gather(t, s)
+	m := gather(t, reg)
 	for k, want := range map[string]float64{
 		`pagerlens_export_runs_total{export="bad",outcome="failure"}`:  2,
 		`pagerlens_export_runs_total{export="bad",outcome="success"}`:  0,
@@ -458,8 +438,10 @@ func TestSchedulerFailedJobGoesOn(t *testing.T) {
 
 // A panicking run is a failure, not a crash.
 func TestSchedulerRecoversPanic(t *testing.T) {
+	reg := prometheus.NewRegistry()
 	s, err := export.New(export.Options{
-		Jobs: []export.Job{{Name: "p", Schedule: "@daily", What: export.MTTx, Format: "csv", Dir: t.TempDir()}},
+		Registerer: reg,
+		Jobs:       []export.Job{{Name: "p", Schedule: "@daily", What: export.MTTx, Format: "csv", Dir: t.TempDir()}},
 		RunFunc: func(context.Context, *store.Store, export.Job, time.Time, analytics.Config) (export.Result, error) {
 			panic("boom")
 		},
@@ -470,7 +452,7 @@ func TestSchedulerRecoversPanic(t *testing.T) {
 	if err := s.RunJob(context.Background(), s.Jobs()[0], fixedNow); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err %v", err)
 	}
-	if got := gather(t, s)[`pagerlens_export_runs_total{export="p",outcome="failure"}`]; got != 1 {
+	if got := gather(t, reg)[`pagerlens_export_runs_total{export="p",outcome="failure"}`]; got != 1 {
 		t.Errorf("failures %v", got)
 	}
 }

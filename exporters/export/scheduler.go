@@ -44,6 +44,9 @@ type Options struct {
 	Analytics analytics.Config
 	Clock     Clock // default: the wall clock
 	Logger    *slog.Logger
+	// Registerer takes the scheduler's self-metrics (runs and last success
+	// by export); nil: not registered.
+	Registerer prometheus.Registerer
 	// RunFunc replaces Run (tests); default Run.
 	RunFunc func(ctx context.Context, st *store.Store, job Job, at time.Time, base analytics.Config) (Result, error)
 }
@@ -104,22 +107,19 @@ func New(o Options) (*Scheduler, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	runs, _ := metricnames.Lookup(metricnames.ExportRunsTotal)
-	last, _ := metricnames.Lookup(metricnames.ExportLastSuccessTimestampSeconds)
-	s.runs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: runs.Name, Help: runs.Help}, runs.Labels)
-	s.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: last.Name, Help: last.Help}, last.Labels)
+	s.runs = metricnames.NewCounterVec(metricnames.ExportRunsTotal)
+	s.lastSuccess = metricnames.NewGaugeVec(metricnames.ExportLastSuccessTimestampSeconds)
 	// Every job's series exist from the start at 0, so a job that has never
-	// succeeded is visible (and alertable) before its first run.
+	// succeeded is visible (and alertable) before its first run. (The last
+	// success has no series until there is one: 0 would read as 1970.)
 	for _, j := range s.jobs {
 		s.runs.WithLabelValues(j.job.Name, OutcomeSuccess)
 		s.runs.WithLabelValues(j.job.Name, OutcomeFailure)
 	}
+	if err := metricnames.Register(o.Registerer, "exports", s.runs, s.lastSuccess); err != nil {
+		return nil, err
+	}
 	return s, nil
-}
-
-// Collectors are the export metrics, for the /metrics registry.
-func (s *Scheduler) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{s.runs, s.lastSuccess}
 }
 
 // Jobs returns the jobs with their defaults applied.

@@ -49,7 +49,8 @@ type ResponderLabel struct {
 	TopN int    // for ResponderTop
 }
 
-// DefaultResponderLabel is top-200.
+// DefaultResponderLabel is top-200 (its String() is the flag's and the
+// config's default).
 var DefaultResponderLabel = ResponderLabel{Mode: ResponderTop, TopN: 200}
 
 // ParseResponderLabel reads "on", "off" or "top-N".

@@ -69,7 +69,7 @@ const (
 type Refresher struct {
 	src     Source
 	sink    Sink
-	metrics *SelfMetrics
+	metrics *RefreshMetrics
 	opts    RefresherOptions
 	poke    chan struct{}
 
@@ -84,7 +84,7 @@ type Sink interface {
 }
 
 // NewRefresher refreshes sink from src; metrics may be nil.
-func NewRefresher(src Source, sink Sink, metrics *SelfMetrics, opts RefresherOptions) *Refresher {
+func NewRefresher(src Source, sink Sink, metrics *RefreshMetrics, opts RefresherOptions) *Refresher {
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultRefreshInterval
 	}

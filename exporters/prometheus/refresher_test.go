@@ -3,17 +3,14 @@ package prometheus
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	prom "github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/pagerlens/pagerlens/analytics"
-	"github.com/pagerlens/pagerlens/ingest"
 	mn "github.com/pagerlens/pagerlens/internal/metricnames"
 )
 
@@ -65,11 +62,11 @@ func TestRefreshKeepsLastGoodSnapshot(t *testing.T) {
 		if snap == nil || snap.Incidents[0].Count != s.wantCount {
 			t.Fatalf("step %d: serving %+v, want count %d", i, snap, s.wantCount)
 		}
-		if got := testutil.ToFloat64(reg.Metrics.refreshErrors); got != s.wantErrors {
+		if got := testutil.ToFloat64(reg.Refresh.errors); got != s.wantErrors {
 			t.Errorf("step %d: %s = %v, want %v", i, mn.AnalyticsRefreshErrorsTotal, got, s.wantErrors)
 		}
 	}
-	if ts := testutil.ToFloat64(reg.Metrics.lastRefresh); ts < float64(time.Now().Add(-time.Minute).Unix()) {
+	if ts := testutil.ToFloat64(reg.Refresh.lastRefresh); ts < float64(time.Now().Add(-time.Minute).Unix()) {
 		t.Errorf("last refresh timestamp %v is not recent", ts)
 	}
 }
@@ -87,9 +84,8 @@ func TestRefresherPokesAndShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- ref.Run(ctx) }()
 	waitFor(t, func() bool { return src.calls.Load() == 1 }, "the initial refresh")
-	obs := reg.Observer()
 	for range 20 {
-		obs.BatchCommitted(ingest.BatchStats{Duration: time.Millisecond}) // pokes
+		ref.Poke() // as each ingested batch does
 	}
 	waitFor(t, func() bool { return src.calls.Load() == 2 }, "one refresh for 20 pokes")
 	time.Sleep(300 * time.Millisecond)
@@ -97,7 +93,7 @@ func TestRefresherPokesAndShutdown(t *testing.T) {
 		t.Errorf("%d refreshes after 20 pokes within the gap, want 2 (initial + 1)", n)
 	}
 	// After the gap, a poke refreshes at once.
-	obs.BatchCommitted(ingest.BatchStats{})
+	ref.Poke()
 	waitFor(t, func() bool { return src.calls.Load() == 3 }, "a refresh after the gap")
 	cancel()
 	select {
@@ -118,43 +114,5 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func TestSelfMetrics(t *testing.T) {
-	m := NewSelfMetrics()
-	m.BatchCommitted(ingest.BatchStats{
-		ByTopic:     map[string]map[string]int{"pd": {ingest.OutcomeStored: 3, ingest.OutcomeDuplicate: 1, ingest.OutcomeDeadLettered: 2}},
-		DeadReasons: map[string]int{"invalid_json": 2},
-		Duration:    20 * time.Millisecond,
-	})
-	m.Lag("pd", 0, 42)
-	m.DecodeWarning("alertmanager", "truncated_alerts")
-	want := `
-# HELP pagerlens_ingest_consumer_lag ` + help(mn.IngestConsumerLag) + `
-# TYPE pagerlens_ingest_consumer_lag gauge
-pagerlens_ingest_consumer_lag{partition="0",topic="pd"} 42
-# HELP pagerlens_ingest_dead_letters_total ` + help(mn.IngestDeadLettersTotal) + `
-# TYPE pagerlens_ingest_dead_letters_total counter
-pagerlens_ingest_dead_letters_total{reason="invalid_json"} 2
-# HELP pagerlens_ingest_decode_warnings_total ` + help(mn.IngestDecodeWarningsTotal) + `
-# TYPE pagerlens_ingest_decode_warnings_total counter
-pagerlens_ingest_decode_warnings_total{reason="truncated_alerts",source="alertmanager"} 1
-# HELP pagerlens_ingest_messages_total ` + help(mn.IngestMessagesTotal) + `
-# TYPE pagerlens_ingest_messages_total counter
-pagerlens_ingest_messages_total{outcome="dead_lettered",topic="pd"} 2
-pagerlens_ingest_messages_total{outcome="duplicate",topic="pd"} 1
-pagerlens_ingest_messages_total{outcome="stored",topic="pd"} 3
-`
-	names := []string{mn.IngestConsumerLag, mn.IngestDeadLettersTotal, mn.IngestDecodeWarningsTotal, mn.IngestMessagesTotal}
-	g := prom.NewPedanticRegistry()
-	if err := m.Register(g); err != nil {
-		t.Fatal(err)
-	}
-	if err := testutil.GatherAndCompare(g, strings.NewReader(want), names...); err != nil {
-		t.Error(err)
-	}
-	if n := testutil.CollectAndCount(m.batchDuration); n != 1 {
-		t.Errorf("batch duration histogram has %d series", n)
 	}
 }

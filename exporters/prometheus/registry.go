@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/pagerlens/pagerlens/analytics"
-	"github.com/pagerlens/pagerlens/ingest"
 )
 
 // RegistryOptions configure a Registry.
@@ -33,8 +32,9 @@ type RegistryOptions struct {
 
 // Registry is everything serve exposes on /metrics, on registries of its
 // own (never the global one): the analytics Collector on one, the pipeline
-// self-metrics and optionally the Go and process collectors on the other
-// (node_exporter keeps its self-metrics apart the same way).
+// self-metrics and optionally the Go and process collectors on the other,
+// Self (node_exporter keeps its self-metrics apart the same way). Each part
+// of the pipeline registers its own self-metrics on Self.
 //
 // The analytics part changes only when a snapshot is set, so it is encoded
 // (and gzip-compressed) then, once, and every scrape just writes those
@@ -46,7 +46,8 @@ type Registry struct {
 	// Self is the registry of the self-metrics and runtime collectors.
 	Self      *prom.Registry
 	Collector *Collector
-	Metrics   *SelfMetrics
+	// Refresh are the analytics refresh's self-metrics, on Self.
+	Refresh *RefreshMetrics
 
 	analytics *prom.Registry
 	cached    atomic.Pointer[exposition]
@@ -74,13 +75,13 @@ func NewRegistry(opts RegistryOptions) (*Registry, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Registry{Self: prom.NewRegistry(), Collector: col, Metrics: NewSelfMetrics(),
+	r := &Registry{Self: prom.NewRegistry(), Collector: col,
 		analytics: prom.NewPedanticRegistry(), inflight: make(chan struct{}, n), log: log}
 	if err := r.analytics.Register(col); err != nil {
 		return nil, fmt.Errorf("prometheus exporter: register analytics collector: %w", err)
 	}
-	if err := r.Metrics.Register(r.Self); err != nil {
-		return nil, fmt.Errorf("prometheus exporter: register self-metrics: %w", err)
+	if r.Refresh, err = NewRefreshMetrics(r.Self); err != nil {
+		return nil, fmt.Errorf("prometheus exporter: %w", err)
 	}
 	if opts.Runtime {
 		for _, c := range []prom.Collector{
@@ -120,16 +121,10 @@ func (r *Registry) SetSnapshot(snap *analytics.Snapshot) {
 func (r *Registry) Series() int { return r.Collector.Series() }
 
 // NewRefresher returns a refresher of the registry that also records the
-// refresh self-metrics, and makes every committed ingest batch poke it.
+// refresh self-metrics. Poke it after each ingested batch.
 func (r *Registry) NewRefresher(src Source, opts RefresherOptions) *Refresher {
-	ref := NewRefresher(src, r, r.Metrics, opts)
-	r.Metrics.onBatch = ref.Poke
-	return ref
+	return NewRefresher(src, r, r.Refresh, opts)
 }
-
-// Observer is the ingest.Observer to pass to ingest.Config.Observer. Create
-// the refresher first, so that batches poke it.
-func (r *Registry) Observer() ingest.Observer { return r.Metrics }
 
 // Handler serves /metrics in the text format (every Prometheus accepts it),
 // gzip-compressed when the scraper asks for it, as Prometheus does.

@@ -60,6 +60,7 @@ var funcs = map[string]any{
 	"score":      func(f float64) string { return fmt.Sprintf("%.1f", f) },
 	"fatigue":    fatigue,
 	"num":        func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+	"join":       func(xs []string) string { return strings.Join(xs, ", ") },
 	"half":       func(f float64) float64 { return f / 2 },
 	"sleepEquiv": sleepEquiv,
 	"days":       days,

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,6 +71,12 @@ type Settings struct {
 	NoisiestAlerts        int     `json:"noisiest_alerts"`
 	BusinessHours         string  `json:"business_hours"` // "08-18"
 	SleepHours            string  `json:"sleep_hours"`    // "22-08"
+	// What an interruption is: a page on one of these channels
+	// (analytics' names: "unknown" is a page without a channel), pages to
+	// one person for one incident at most InterruptionFoldSeconds apart
+	// counted once.
+	InterruptionChannels    []string `json:"interruption_channels"`
+	InterruptionFoldSeconds float64  `json:"interruption_fold_seconds"`
 }
 
 // Weights are the fatigue score weights per period.
@@ -208,16 +215,18 @@ func New(snap *analytics.Snapshot, hm *analytics.Heatmap, o Options) *Report {
 		Window:     w,
 		TeamFilter: o.Team,
 		Settings: Settings{
-			FatigueWeights:        Weights{c.FatigueWeights.Business, c.FatigueWeights.OffHours, c.FatigueWeights.Sleep},
-			FatigueLimit:          analytics.FatigueLimit(c),
-			ShiftIncidentLimit:    c.ShiftIncidentLimit,
-			OnCallShareFlag:       c.OnCallShareFlag,
-			TransientAfterSeconds: c.TransientAfter.Seconds(),
-			FlapCount:             c.FlapCount,
-			FlapWithinSeconds:     c.FlapWithin.Seconds(),
-			NoisiestAlerts:        c.NoisiestAlerts,
-			BusinessHours:         fmt.Sprintf("%02d-%02d", c.Hours.BusinessStart, c.Hours.BusinessEnd),
-			SleepHours:            fmt.Sprintf("%02d-%02d", c.Hours.SleepStart, c.Hours.SleepEnd),
+			FatigueWeights:          Weights{c.FatigueWeights.Business, c.FatigueWeights.OffHours, c.FatigueWeights.Sleep},
+			FatigueLimit:            analytics.FatigueLimit(c),
+			ShiftIncidentLimit:      c.ShiftIncidentLimit,
+			OnCallShareFlag:         c.OnCallShareFlag,
+			TransientAfterSeconds:   c.TransientAfter.Seconds(),
+			FlapCount:               c.FlapCount,
+			FlapWithinSeconds:       c.FlapWithin.Seconds(),
+			NoisiestAlerts:          c.NoisiestAlerts,
+			BusinessHours:           fmt.Sprintf("%02d-%02d", c.Hours.BusinessStart, c.Hours.BusinessEnd),
+			SleepHours:              fmt.Sprintf("%02d-%02d", c.Hours.SleepStart, c.Hours.SleepEnd),
+			InterruptionChannels:    interruptionChannels(c),
+			InterruptionFoldSeconds: c.InterruptionFold.Seconds(),
 		},
 		Teams:        []Team{},
 		Dependencies: NewDependencies(snap, w, o.Team),
@@ -447,3 +456,11 @@ const unevenGini = thresholds.GiniUneven
 
 // pct formats a 0–1 share as a whole percentage.
 func pct(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }
+
+// interruptionChannels is c's list, or analytics' default for none.
+func interruptionChannels(c analytics.Config) []string {
+	if len(c.InterruptionChannels) == 0 {
+		return slices.Clone(analytics.DefaultInterruptionChannels)
+	}
+	return slices.Clone(c.InterruptionChannels)
+}

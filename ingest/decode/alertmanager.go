@@ -59,7 +59,7 @@ func (d amDecoder) Decode(m Message) ([]event.Event, error) {
 	if msg.TruncatedAlerts > 0 {
 		// Alertmanager dropped alerts to respect max_alerts: those alerts are
 		// lost to us, which an operator must see counted.
-		d.opts.warn(d.format, "truncated_alerts")
+		d.opts.warn(d.format, amTruncatedAlerts)
 	}
 	evs := make([]event.Event, 0, len(msg.Alerts))
 	for i, a := range msg.Alerts {

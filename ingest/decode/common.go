@@ -154,6 +154,24 @@ func header(hs []event.Header, key string) string {
 	return ""
 }
 
+// Warning is one kind of decode warning: a message decoded with something
+// left out that an operator should see counted (Options.Warn).
+type Warning struct{ Format, What string }
+
+// amTruncatedAlerts: Alertmanager (or Grafana) left alerts out of the
+// notification (truncatedAlerts > 0).
+const amTruncatedAlerts = "truncated_alerts"
+
+// Warnings lists every warning the decoders give, so that the warnings
+// counter can show each at 0 before the first one. A decoder that warns
+// about something new adds it here.
+func Warnings() []Warning {
+	return []Warning{
+		{Alertmanager, amTruncatedAlerts}, {Grafana, amTruncatedAlerts},
+		{Opsgenie, ogCustomActionSkipped}, {PagerDuty, pdTaskSkipped},
+	}
+}
+
 // warn calls the Warn hook if there is one.
 func (o Options) warn(format, what string) {
 	if o.Warn != nil {

@@ -120,5 +120,9 @@ func (c canonical) Decode(m Message) ([]event.Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A producer names the channel as it likes ("SMS", "voice"); store the
+	// normalised one, as every other decoder does, so that analytics'
+	// interruption channels (phone, sms, push, …) match it.
+	e.Data.Channel = event.NormalizeChannel(e.Data.Channel)
 	return []event.Event{e}, nil
 }

@@ -621,6 +621,37 @@ func TestAutoCanonical(t *testing.T) {
 	}
 }
 
+// TestCanonicalChannel: a canonical page's channel is stored normalised
+// (event.NormalizeChannel), in both CloudEvents modes, so that the
+// interruption channels match however the producer spelled it.
+func TestCanonicalChannel(t *testing.T) {
+	d := mustNew(t, decode.Canonical, decode.DefaultOptions())
+	for _, tt := range []struct{ channel, want string }{
+		{`"SMS"`, "sms"}, {`"Voice"`, "phone"}, {`"push_notification"`, "push"}, {`"E-Mail"`, "email"},
+		{`"slack"`, "chat"}, {`"fax"`, "other"}, {`""`, ""}, {`"unknown"`, ""},
+	} {
+		body := `{"specversion":"1.0","id":"p-1","source":"mytool","type":"page.notified","time":"2026-03-02T02:11:05Z",` +
+			`"data":{"incident_id":"INC-7","responder":"ana","channel":` + tt.channel + `}}`
+		evs, err := d.Decode(decode.Message{Value: []byte(body)})
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("channel %s: %v %v", tt.channel, evs, err)
+		}
+		if got := evs[0].Data.Channel; got != tt.want {
+			t.Errorf("structured, channel %s: stored %q, want %q", tt.channel, got, tt.want)
+		}
+		raw := evs[0]
+		raw.Data.Channel = strings.Trim(tt.channel, `"`)
+		h, v, err := event.MarshalBinary(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin, err := d.Decode(decode.Message{Headers: h, Value: v})
+		if err != nil || len(bin) != 1 || bin[0].Data.Channel != tt.want {
+			t.Errorf("binary, channel %s: %v %v, want channel %q", tt.channel, bin, err, tt.want)
+		}
+	}
+}
+
 // TestPublishedShapes holds one regression per mismatch found when the
 // decoders were checked against what the vendors publish (issue 19;
 // docs/sources.md names each source). Every case failed before its fix.

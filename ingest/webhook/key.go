@@ -3,6 +3,8 @@ package webhook
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/pagerlens/pagerlens/event"
 )
 
 // recordKey is the Kafka record key of a webhook: the incident or alert key
@@ -110,13 +112,7 @@ func bodyKey(source string, body []byte) string {
 		if json.Unmarshal(body, &v) != nil {
 			return ""
 		}
-		switch {
-		case v.Data.IncidentID != "":
-			return v.Data.IncidentID
-		case v.Data.AlertKey != "":
-			return v.Data.AlertKey
-		}
-		return v.ID
+		return event.PartitionKey(v.Data.IncidentID, v.Data.AlertKey, v.ID)
 	}
 	return ""
 }

@@ -44,7 +44,10 @@ type Options struct {
 	Decode decode.Options
 	// Observer is told of direct-mode batches, as the consumer's is.
 	Observer ingest.Observer
-	Logger   *slog.Logger
+	// Registerer takes the handler's self-metrics (requests and their
+	// duration by source); nil: not registered.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 	// RetryAfter is the Retry-After of a 503 (default 10 s).
 	RetryAfter time.Duration
 	// Timeout bounds the wait for the store or the brokers (default 30 s);
@@ -101,7 +104,9 @@ func New(opts Options) (*Handler, error) {
 		opts.Now = time.Now
 	}
 	h := &Handler{opts: opts, log: opts.Logger, sources: map[string]*sourceHandler{}}
-	h.requests, h.duration = newMetrics()
+	if err := h.newMetrics(opts.Registerer); err != nil {
+		return nil, err
+	}
 
 	silent := opts.Decode
 	silent.Warn = nil
@@ -181,25 +186,24 @@ func buildChecks(name string, s *Source, log *slog.Logger) ([]check, error) {
 	return checks, nil
 }
 
-func newMetrics() (*prometheus.CounterVec, *prometheus.HistogramVec) {
-	help := func(name string) string {
-		f, _ := metricnames.Lookup(name)
-		return f.Help
+// newMetrics builds the handler's self-metrics and registers them on r.
+// Each configured source's series start at 0, with the code of its answer
+// to an accepted body (200 stored in direct mode, 202 accepted in Kafka
+// mode): a fresh serve shows its webhooks at 0, not as no data.
+func (h *Handler) newMetrics(r prometheus.Registerer) error {
+	h.requests = metricnames.NewCounterVec(metricnames.WebhookRequestsTotal)
+	// From a lone direct write (a few ms) to a broker timeout.
+	h.duration = metricnames.NewHistogramVec(metricnames.WebhookRequestDurationSeconds,
+		[]float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30})
+	ok := strconv.Itoa(http.StatusOK)
+	if h.opts.Config.Kafka() {
+		ok = strconv.Itoa(http.StatusAccepted)
 	}
-	req := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: metricnames.WebhookRequestsTotal, Help: help(metricnames.WebhookRequestsTotal),
-	}, []string{metricnames.LabelSource, metricnames.LabelCode})
-	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: metricnames.WebhookRequestDurationSeconds, Help: help(metricnames.WebhookRequestDurationSeconds),
-		// From a lone direct write (a few ms) to a broker timeout.
-		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-	}, []string{metricnames.LabelSource})
-	return req, dur
-}
-
-// Collectors are the handler's self-metrics, for the caller's registry.
-func (h *Handler) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{h.requests, h.duration}
+	for _, s := range h.opts.Config.Enabled() {
+		h.requests.WithLabelValues(s, ok)
+		h.duration.WithLabelValues(s)
+	}
+	return metricnames.Register(r, "webhooks", h.requests, h.duration)
 }
 
 // Sources lists the mounted sources.
@@ -380,7 +384,7 @@ func keptHeader(lower string) (string, bool) {
 func safeDecode(dec decode.Decoder, m decode.Message) (evs []event.Event, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			evs, err = nil, &event.Error{Reason: "decoder_panic", Msg: fmt.Sprintf("decoder %s panicked: %v", dec.Format(), r)}
+			evs, err = nil, &event.Error{Reason: event.ReasonDecoderPanic, Msg: fmt.Sprintf("decoder %s panicked: %v", dec.Format(), r)}
 		}
 	}()
 	return dec.Decode(m)

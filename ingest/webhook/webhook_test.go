@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,12 +21,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/ingest/webhook"
 	"github.com/pagerlens/pagerlens/internal/fixtures"
+	"github.com/pagerlens/pagerlens/internal/metricnames"
 	"github.com/pagerlens/pagerlens/internal/testkit"
 	"github.com/pagerlens/pagerlens/store"
 )
@@ -180,6 +181,7 @@ type env struct {
 	h   *webhook.Handler
 	st  *store.Store
 	dir string
+	reg *prometheus.Registry // the handler's self-metrics
 }
 
 // newDirect serves every source in direct mode over a real loopback server
@@ -192,7 +194,8 @@ func newDirect(t *testing.T, mutate func(*webhook.Config)) *env {
 		mutate(&cfg)
 	}
 	st := testkit.OpenStore(t)
-	h, err := webhook.New(webhook.Options{Config: cfg, Store: st, Now: func() time.Time { return testNow }, Timeout: 10 * time.Second})
+	reg := prometheus.NewPedanticRegistry()
+	h, err := webhook.New(webhook.Options{Config: cfg, Store: st, Registerer: reg, Now: func() time.Time { return testNow }, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +203,7 @@ func newDirect(t *testing.T, mutate func(*webhook.Config)) *env {
 	h.Mount(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, h: h, st: st, dir: dir}
+	return &env{srv: srv, h: h, st: st, dir: dir, reg: reg}
 }
 
 type answer struct {
@@ -267,22 +270,18 @@ func TestSignedRequestStoredOnce(t *testing.T) {
 			if topic != "webhook/"+s.source {
 				t.Errorf("events recorded with topic %q, want webhook/%s", topic, s.source)
 			}
-			if got := testutil.ToFloat64(counterOf(t, e.h, s.source, "200")); got != 2 {
+			if got := requests(t, e, s.source, "200"); got != 2 {
 				t.Errorf("pagerlens_webhook_requests_total{source=%s,code=200} = %v, want 2", s.source, got)
 			}
 		})
 	}
 }
 
-func counterOf(t *testing.T, h *webhook.Handler, source, code string) prometheus.Collector {
+// requests is pagerlens_webhook_requests_total{source, code} (0 when the
+// series does not exist).
+func requests(t *testing.T, e *env, source, code string) float64 {
 	t.Helper()
-	for _, c := range h.Collectors() {
-		if cv, ok := c.(*prometheus.CounterVec); ok {
-			return cv.WithLabelValues(source, code)
-		}
-	}
-	t.Fatal("no counter among the collectors")
-	return nil
+	return testkit.Series(t, e.reg)[fmt.Sprintf("%s{code=%q,source=%q}", metricnames.WebhookRequestsTotal, code, source)]
 }
 
 func TestRefused(t *testing.T) {
@@ -378,7 +377,7 @@ func TestRefused(t *testing.T) {
 			}
 		})
 	}
-	got := testutil.ToFloat64(counterOf(t, e.h, webhook.Alertmanager, "401"))
+	got := requests(t, e, webhook.Alertmanager, "401")
 	if got != 3 {
 		t.Errorf("pagerlens_webhook_requests_total{source=alertmanager,code=401} = %v, want 3", got)
 	}

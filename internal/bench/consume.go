@@ -18,7 +18,7 @@ import (
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/internal/config"
-	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/embedkafka"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -49,14 +49,14 @@ func (r *runner) consume() error {
 		return err
 	}
 	evs = nil
-	br, err := kafkatest.Start(kafkatest.Options{Topics: []string{"events"}, Partitions: 4})
+	br, err := embedkafka.Start(embedkafka.Options{Topics: []string{"events"}, Partitions: 4})
 	if err != nil {
 		return err
 	}
 	defer br.Close()
-	kms := make([]kafkatest.Message, len(msgs))
+	kms := make([]embedkafka.Message, len(msgs))
 	for i, v := range msgs {
-		kms[i] = kafkatest.Message{Value: v}
+		kms[i] = embedkafka.Message{Value: v}
 	}
 	r.logf("consume: producing %d messages", n)
 	for lo := 0; lo < len(kms); lo += 50_000 {
@@ -68,9 +68,9 @@ func (r *runner) consume() error {
 
 	start := time.Now()
 	kr := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{br.Addr()}, GroupID: "raw",
-		GroupTopics: []string{"events"}, MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 250 * time.Millisecond,
-		QueueCapacity: 5000, StartOffset: kafka.FirstOffset})
-	batch := make([]kafka.Message, 0, 5000)
+		GroupTopics: []string{"events"}, MinBytes: 1, MaxBytes: 10 << 20, MaxWait: ingest.DefaultBatchWait,
+		QueueCapacity: ingest.DefaultBatchSize, StartOffset: kafka.FirstOffset})
+	batch := make([]kafka.Message, 0, ingest.DefaultBatchSize)
 	for got := 0; got < n; got++ {
 		m, err := kr.FetchMessage(ctx)
 		if err != nil {
@@ -109,7 +109,7 @@ func (r *runner) consume() error {
 
 	// The default batch (5,000 messages or 250 ms: low latency for live
 	// traffic) and a 50,000-message batch (catching up on a backlog).
-	for _, batchSize := range []int{5000, 50_000} {
+	for _, batchSize := range []int{ingest.DefaultBatchSize, ingest.DefaultBatchMaxCap} {
 		db := r.path(fmt.Sprintf("consume-%d.duckdb", batchSize))
 		if err := copyFile(base, db); err != nil {
 			return err
@@ -208,7 +208,8 @@ func (r *runner) consumeOnce(addr, db string, n, batchSize int) (float64, error)
 		}
 		r.note("consume (batch %d): %d store writes, per write: %s", batchSize, batches, strings.Join(parts, "; "))
 	}()
-	obs := &countObserver{target: n, done: make(chan struct{})}
+	obs := &ingest.MessageCounter{}
+	stored := obs.Reached(int64(n))
 	c, err := ingest.NewConsumer(ingest.Config{Brokers: []string{addr}, Topics: []ingest.Topic{{Name: "events"}},
 		Group: fmt.Sprintf("pagerlens-%d", batchSize), BatchSize: batchSize, Observer: obs,
 		Logger: slog.New(slog.DiscardHandler)}, s)
@@ -221,7 +222,7 @@ func (r *runner) consumeOnce(addr, db string, n, batchSize int) (float64, error)
 	errc := make(chan error, 1)
 	go func() { errc <- c.Run(cctx) }()
 	select {
-	case <-obs.done:
+	case <-stored:
 	case err := <-errc:
 		return 0, fmt.Errorf("consumer stopped early: %v", err)
 	}
@@ -243,25 +244,6 @@ func (r *runner) consumeOnce(addr, db string, n, batchSize int) (float64, error)
 	}
 	return v, nil
 }
-
-type countObserver struct {
-	mu     sync.Mutex
-	seen   int
-	target int
-	done   chan struct{}
-}
-
-func (o *countObserver) BatchCommitted(s ingest.BatchStats) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.seen += s.Messages
-	if o.seen >= o.target && o.done != nil {
-		close(o.done)
-		o.done = nil
-	}
-}
-func (o *countObserver) Lag(string, int, int64)       {}
-func (o *countObserver) DecodeWarning(string, string) {}
 
 // writeJSONL writes n canonical events (fewer if the synthetic year has
 // fewer), one a line, to path, and returns how many it wrote.

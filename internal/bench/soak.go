@@ -22,7 +22,7 @@ import (
 
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/internal/config"
-	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/embedkafka"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -184,7 +184,7 @@ func (r *runner) soakKafka(duck string, bound int64) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	br, err := kafkatest.Start(kafkatest.Options{Topics: []string{"events"}, Partitions: 4})
+	br, err := embedkafka.Start(embedkafka.Options{Topics: []string{"events"}, Partitions: 4})
 	if err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ func (r *runner) soakKafka(duck string, bound int64) error {
 					return
 				case <-tick.C:
 				}
-				msgs := make([]kafkatest.Message, 0, per)
+				msgs := make([]embedkafka.Message, 0, per)
 				for _, e := range evs[i : i+per] {
 					e.Time = e.Time.Add(shift)
 					if e.Data.StartedAt != nil {
@@ -226,7 +226,7 @@ func (r *runner) soakKafka(duck string, bound int64) error {
 					if err != nil {
 						continue
 					}
-					msgs = append(msgs, kafkatest.Message{Value: b})
+					msgs = append(msgs, embedkafka.Message{Value: b})
 				}
 				if err := br.Produce(ctx, "events", msgs...); err == nil {
 					produced.Add(int64(len(msgs)))

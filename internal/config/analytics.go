@@ -33,6 +33,10 @@ type Analytics struct {
 	// within this count as one interruption.
 	InterruptionFold Duration       `yaml:"interruption_fold"`
 	FatigueWeights   FatigueWeights `yaml:"fatigue_weights"`
+	// InterruptionChannels are the page channels that count as
+	// interruptions: some of phone, sms, push, email, chat, other, and
+	// unknown (a page whose source names no channel).
+	InterruptionChannels []string `yaml:"interruption_channels"`
 	// MajorSeverities are the severities counted as major incidents.
 	MajorSeverities []string `yaml:"major_severities"`
 	// NoisiestAlerts is the N of the noisiest-alerts list.
@@ -88,6 +92,8 @@ func DefaultAnalytics() Analytics {
 		// analytics reads 0 as its default; the config states the value
 		// so that a reader of the defaults sees what applies.
 		UpdateGapTarget: Duration(analytics.DefaultUpdateGapTarget),
+		// A copy: the section may be edited, the default must not be.
+		InterruptionChannels: append([]string(nil), d.InterruptionChannels...),
 	}
 	for _, w := range d.Windows {
 		a.Windows = append(a.Windows, w.Name)
@@ -152,6 +158,10 @@ func (a Analytics) Config(now time.Time) (analytics.Config, error) {
 		return cfg, fmt.Errorf("analytics.fatigue_weights %+v: want weights ≥ 0, not all 0", w)
 	}
 	cfg.FatigueWeights = analytics.FatigueWeights(w)
+	if err := analytics.CheckInterruptionChannels(a.InterruptionChannels); err != nil {
+		return cfg, fmt.Errorf("analytics.interruption_channels: %w", err)
+	}
+	cfg.InterruptionChannels = append([]string(nil), a.InterruptionChannels...)
 	if len(a.MajorSeverities) == 0 {
 		return cfg, errors.New("analytics.major_severities: empty; list the severities that count as major (e.g. [SEV1, SEV2])")
 	}

@@ -1,14 +1,17 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/ingest"
 )
 
 // TestAnalyticsDefaults: a config without the section computes exactly
@@ -54,6 +57,7 @@ func TestAnalyticsLoad(t *testing.T) {
   flap_count: 4
   flap_within: 30m
   interruption_fold: 5m
+  interruption_channels: [phone, email, unknown]
   fatigue_weights: {business: 1, off_hours: 3, sleep: 10}
   major_severities: [P1]
   noisiest_alerts: 5
@@ -72,6 +76,8 @@ func TestAnalyticsLoad(t *testing.T) {
 					FatigueWeights:   analytics.FatigueWeights{Business: 1, OffHours: 3, Sleep: 10},
 					MajorSeverities:  []string{"P1"}, NoisiestAlerts: 5, ShiftIncidentLimit: 3,
 					OnCallShareFlag: 0.5, UpdateGapTarget: 15 * time.Minute,
+					// in the order given
+					InterruptionChannels: []string{"phone", "email", "unknown"},
 				}
 				if c.Roster == nil || len(c.Roster.Responders) != 1 || c.Roster.Responders[0].Timezone != "Asia/Tokyo" {
 					t.Errorf("roster %+v", c.Roster)
@@ -96,6 +102,9 @@ func TestAnalyticsLoad(t *testing.T) {
 				}
 				if c.FatigueWeights != (analytics.FatigueWeights{Business: 1, OffHours: 2, Sleep: 8}) {
 					t.Errorf("weights %+v", c.FatigueWeights)
+				}
+				if !reflect.DeepEqual(c.InterruptionChannels, []string{"phone", "sms", "push", "unknown"}) {
+					t.Errorf("interruption channels %v, want the default", c.InterruptionChannels)
 				}
 				if c.TransientAfter != 5*time.Minute || c.FlapCount != 3 || c.Roster != nil {
 					t.Errorf("defaults lost: %+v", c)
@@ -123,6 +132,9 @@ func TestAnalyticsLoad(t *testing.T) {
 		{name: "zero count", yaml: "analytics:\n  flap_count: 0\n", err: "line 2: analytics.flap_count: 0"},
 		{name: "negative weight", yaml: "analytics:\n  fatigue_weights: {sleep: -1}\n", err: "analytics.fatigue_weights"},
 		{name: "all-zero weights", yaml: "analytics:\n  fatigue_weights: {business: 0, off_hours: 0, sleep: 0}\n", err: "not all 0"},
+		{name: "unknown channel", yaml: "analytics:\n  interruption_channels: [phone, pager]\n", err: `line 2: analytics.interruption_channels: "pager" is not a channel; want some of phone, sms, push, email, chat, other, unknown`},
+		{name: "channel twice", yaml: "analytics:\n  interruption_channels: [sms, sms]\n", err: `analytics.interruption_channels: "sms" listed twice`},
+		{name: "no channels", yaml: "analytics:\n  interruption_channels: []\n", err: "analytics.interruption_channels: empty"},
 		{name: "no major severities", yaml: "analytics:\n  major_severities: []\n", err: "analytics.major_severities: empty"},
 		{name: "share over 1", yaml: "analytics:\n  oncall_share_flag: 25\n", err: "line 2: analytics.oncall_share_flag: 25"},
 		{name: "missing roster", yaml: "analytics:\n  roster_file: " + filepath.Join(dir, "nope.yaml") + "\n", err: "analytics.roster_file: roster: open"},
@@ -195,4 +207,60 @@ func TestREADMEExample(t *testing.T) {
 	if len(cfg.Exports) == 0 || cfg.Webhooks.PagerDuty == nil {
 		t.Errorf("exports %d, webhooks %+v: the example's sections were not read", len(cfg.Exports), cfg.Webhooks)
 	}
+	// The example states the defaults of these keys: the owning packages'
+	// constants, through Default.
+	def := Default()
+	for _, k := range []struct {
+		key       string
+		got, want any
+	}{
+		{"listen", cfg.Listen, def.Listen},
+		{"store.memory_limit", cfg.Store.MemoryLimit, def.Store.MemoryLimit},
+		{"store.threads", cfg.Store.Threads, def.Store.Threads},
+		{"store.go_memory_limit", cfg.Store.GoMemoryLimit, def.Store.GoMemoryLimit},
+		{"kafka.group", cfg.Kafka.Group, def.Kafka.Group},
+		{"kafka.batch_size", cfg.Kafka.BatchSize, def.Kafka.BatchSize},
+		{"kafka.batch_max", cfg.Kafka.BatchMax, def.Kafka.BatchMax},
+		{"kafka.batch_wait", cfg.Kafka.BatchWait, def.Kafka.BatchWait},
+		{"kafka.wait_for_brokers", cfg.Kafka.WaitForBrokers, def.Kafka.WaitForBrokers},
+		{"prometheus.refresh_interval", cfg.Prometheus.RefreshInterval, def.Prometheus.RefreshInterval},
+		{"prometheus.responder_label", cfg.Prometheus.ResponderLabel, def.Prometheus.ResponderLabel},
+		{"prometheus.max_alertnames", cfg.Prometheus.MaxAlertnames, def.Prometheus.MaxAlertnames},
+	} {
+		if k.got != k.want {
+			t.Errorf("README example %s: %v; the default is %v", k.key, k.got, k.want)
+		}
+	}
+}
+
+// TestDocsDefaults: the defaults the docs' prose states are the constants.
+func TestDocsDefaults(t *testing.T) {
+	def := Default()
+	for _, d := range []struct{ file, text string }{
+		{"README.md", "with the same default (" + def.Store.GoMemoryLimit + ")"},
+		{"README.md", "`/metrics` on `" + def.Listen + "`"},
+		{"docs/prometheus.md", "`/metrics` (default `" + def.Listen + "`)"},
+		{"docs/prometheus.md", "(default `" + def.Prometheus.ResponderLabel + "`)"},
+		{"docs/schema.md", fmt.Sprintf("Kafka: up to %s messages or %d ms", thousands(def.Kafka.BatchSize), time.Duration(def.Kafka.BatchWait).Milliseconds())},
+		{"docs/schema.md", fmt.Sprintf("file ingest: %s lines", thousands(ingest.DefaultFileBatchSize))},
+		{"docs/scaling.md", fmt.Sprintf("capped at %s", thousands(ingest.DefaultBatchMaxCap))},
+		{"docs/operations.md", fmt.Sprintf("most %s; never below `--batch-size`", thousands(ingest.DefaultBatchMaxCap))},
+	} {
+		b, err := os.ReadFile(filepath.Join("..", "..", d.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(strings.Fields(string(b)), " "), d.text) {
+			t.Errorf("%s does not say %q", d.file, d.text)
+		}
+	}
+}
+
+// thousands writes n as the docs do: 5,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

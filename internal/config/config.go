@@ -1,6 +1,8 @@
 // Package config is the YAML configuration of `pagerlens serve`: its schema,
-// defaults and strict loading (an unknown key is an error naming its line).
-// Flags and PAGERLENS_* environment variables override it in cmd/pagerlens.
+// defaults (the owning packages' constants) and strict loading, with every
+// problem reported at once by dotted key (an unknown key names its line).
+// Flags and PAGERLENS_* environment variables override it in cmd/pagerlens,
+// which records what set each key (SetBy) so that its problems name it.
 package config
 
 import (
@@ -16,10 +18,14 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/exporters/export"
+	promexp "github.com/pagerlens/pagerlens/exporters/prometheus"
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/ingest/webhook"
+	"github.com/pagerlens/pagerlens/internal/server"
+	"github.com/pagerlens/pagerlens/store"
 )
 
 // Config is the whole serve configuration.
@@ -48,9 +54,14 @@ type Config struct {
 	// each with a cron schedule, what, window, format, dir, file name
 	// pattern and retention. Checked when serve starts.
 	Exports []export.Job `yaml:"exports"`
+	// Import lists the paging tools' APIs serve polls for history and new
+	// events (docs/import.md), beside or instead of webhooks and Kafka.
+	Import Import `yaml:"import"`
 
 	// lines are the file's key lines, for Validate's problems.
 	lines keyLines
+	// setBy names the flag or variable of each key set outside the file.
+	setBy map[string]string
 }
 
 // Prometheus configures the /metrics exporter.
@@ -173,20 +184,20 @@ type Limits struct {
 // Default is the configuration with nothing set.
 func Default() Config {
 	return Config{
-		DB:     "pagerlens.duckdb",
-		Listen: ":9464",
-		Store:  Store{MemoryLimit: "1GB", GoMemoryLimit: DefaultGoMemoryLimit},
+		DB:     store.DefaultFile,
+		Listen: server.DefaultListen,
+		Store:  Store{MemoryLimit: store.DefaultMemoryLimit, GoMemoryLimit: DefaultGoMemoryLimit},
 		Kafka: Kafka{
-			Group:          "pagerlens",
-			BatchSize:      5000,
-			BatchWait:      Duration(250 * time.Millisecond),
+			Group:          ingest.DefaultGroup,
+			BatchSize:      ingest.DefaultBatchSize,
+			BatchWait:      Duration(ingest.DefaultBatchWait),
 			WaitForBrokers: true,
 		},
 		Analytics: DefaultAnalytics(),
 		Prometheus: Prometheus{
-			RefreshInterval: Duration(30 * time.Second),
-			ResponderLabel:  "top-200",
-			MaxAlertnames:   100,
+			RefreshInterval: Duration(promexp.DefaultRefreshInterval),
+			ResponderLabel:  promexp.DefaultResponderLabel.String(),
+			MaxAlertnames:   promexp.DefaultMaxAlertnames,
 		},
 	}
 }
@@ -243,3 +254,28 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML implements yaml.Marshaler.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// DecodeOptions are the decoders' options as configured: the event limits
+// with limits: over their defaults, and mappings:. serve's consumer and
+// webhooks and `pagerlens ingest` all decode with these, so that a
+// backfilled event and a live one look alike.
+func (c Config) DecodeOptions() decode.Options {
+	lim := event.DefaultLimits()
+	for _, l := range []struct {
+		v   int
+		dst *int
+	}{
+		{c.Limits.MaxMessageBytes, &lim.MaxMessageBytes},
+		{c.Limits.MaxIDBytes, &lim.MaxIDBytes},
+		{c.Limits.MaxStringBytes, &lim.MaxStringBytes},
+		{c.Limits.MaxLabels, &lim.MaxLabels},
+	} {
+		if l.v > 0 { // 0: the default
+			*l.dst = l.v
+		}
+	}
+	o := decode.DefaultOptions()
+	o.Limits = lim
+	o.Mappings = c.Mappings
+	return o
+}

@@ -22,6 +22,9 @@ type Problem struct {
 	Key  string
 	Line int
 	Msg  string
+	// Via names the flag or PAGERLENS_* variable that set Key, when one
+	// did (Config.SetBy): "--batch-max" or "PAGERLENS_BATCH_MAX".
+	Via string
 }
 
 func (p Problem) String() string {
@@ -29,7 +32,10 @@ func (p Problem) String() string {
 	if p.Line > 0 {
 		fmt.Fprintf(&b, "line %d: ", p.Line)
 	}
-	if p.Key != "" {
+	switch {
+	case p.Key != "" && p.Via != "":
+		b.WriteString(p.Key + " (" + p.Via + "): ")
+	case p.Key != "":
 		b.WriteString(p.Key + ": ")
 	}
 	b.WriteString(p.Msg)
@@ -59,11 +65,28 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %d problems:\n%s", where, len(e.Problems), strings.Join(lines, "\n"))
 }
 
-// IsError reports whether err is a configuration error (exit code 2).
+// IsError reports whether err is a configuration error (exit code 2): a
+// configuration's problems (*Error) or an error marked by Invalid.
 func IsError(err error) bool {
 	var e *Error
-	return errors.As(err, &e)
+	var i invalidError
+	return errors.As(err, &e) || errors.As(err, &i)
 }
+
+// Invalid marks err as a configuration error found while a command starts
+// (no brokers and no webhooks, a roster that does not load), so that it
+// exits with code 2 as a problem of the file does. nil stays nil.
+func Invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return invalidError{err}
+}
+
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string { return e.err.Error() }
+func (e invalidError) Unwrap() error { return e.err }
 
 // keyLines maps each key path in a YAML document to its line.
 type keyLines map[string]int
@@ -204,8 +227,16 @@ func sortedKeys(m map[string]reflect.Type) []string {
 
 // closestKey is the key of fields nearest to s, if near enough to be a typo.
 func closestKey(s string, fields map[string]reflect.Type) string {
+	return Closest(s, sortedKeys(fields))
+}
+
+// Closest is the candidate nearest to s by edit distance if it is near
+// enough to be a typo of s (fewer than a third of s's letters differ), the
+// first of equals; "" if none is. Unknown keys and unknown PAGERLENS_*
+// variables are answered with it.
+func Closest(s string, candidates []string) string {
 	best, bestD := "", len(s)/3+1
-	for _, k := range sortedKeys(fields) {
+	for _, k := range candidates {
 		if d := editDistance(s, k); d < bestD {
 			best, bestD = k, d
 		}
@@ -356,6 +387,7 @@ func (c Config) Problems() []Problem {
 		add("prometheus.max_alertnames", "0 would fold every alert into \"other\"; use a negative value for no limit")
 	}
 	addErr("webhooks", c.Webhooks.Validate())
+	out = append(out, c.Import.problems()...)
 	for i, j := range c.Exports {
 		key := fmt.Sprintf("exports[%d]", i)
 		addErr(key, j.Validate())
@@ -367,16 +399,47 @@ func (c Config) Problems() []Problem {
 }
 
 // Validate is Problems as an error (nil when there are none), with the
-// lines of the keys that came from file.
+// lines of the keys that came from file, and the flag or variable of those
+// set by one (SetBy).
 func (c Config) Validate(file string) error {
 	ps := c.Problems()
 	if len(ps) == 0 {
 		return nil
 	}
 	for i := range ps {
+		if via := c.setVia(ps[i].Key); via != "" {
+			ps[i].Via = via // the file's line, if any, is not where the value came from
+			continue
+		}
 		ps[i].Line = c.lines.line(ps[i].Key)
 	}
 	return &Error{File: file, Problems: ps}
+}
+
+// SetBy records that key (dotted, as Problem.Key) was set by via, a flag
+// ("--batch-max") or an environment variable, rather than by the file:
+// Validate then names via in the problems of key and of the keys under it
+// (kafka.topics[0].name under kafka.topics).
+func (c *Config) SetBy(key, via string) {
+	if c.setBy == nil {
+		c.setBy = map[string]string{}
+	}
+	c.setBy[key] = via
+}
+
+// setVia is what set key or its nearest parent outside the file ("": none).
+func (c Config) setVia(key string) string {
+	for key != "" {
+		if v, ok := c.setBy[key]; ok {
+			return v
+		}
+		i := strings.LastIndexAny(key, ".[")
+		if i < 0 {
+			return ""
+		}
+		key = key[:i]
+	}
+	return ""
 }
 
 // splitJoined undoes errors.Join, so that each joined error is one problem.

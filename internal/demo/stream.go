@@ -1,7 +1,6 @@
-// Package demo runs the whole pipeline on synthetic data for `pagerlens
-// demo`: an embedded broker, 90 days of history, a live trickle, the
-// consumer, /metrics, the Grafana provisioning tree, a fatigue report and a
-// summary. Everything here is orchestration of the real packages.
+// Package demo holds what `pagerlens demo` adds to the real pipeline: the
+// synthetic history and live trickle as keyed Kafka records, and the summary
+// it prints. internal/app runs the demo (broker, serve, dashboards, report).
 package demo
 
 import (
@@ -11,37 +10,29 @@ import (
 	"time"
 
 	"github.com/pagerlens/pagerlens/event"
-	"github.com/pagerlens/pagerlens/internal/kafkatest"
+	"github.com/pagerlens/pagerlens/internal/embedkafka"
 	"github.com/pagerlens/pagerlens/internal/synth"
 )
 
-// key is the Kafka record key a producer should use: the incident id, else
-// the alert key, else the responder, so that one incident's events stay in
-// one partition (and one shard).
+// key is the Kafka record key a producer should use (event.PartitionKey);
+// a shift event falls back to its responder.
 func key(e event.Event) []byte {
-	switch {
-	case e.Data.IncidentID != "":
-		return []byte(e.Data.IncidentID)
-	case e.Data.AlertKey != "":
-		return []byte(e.Data.AlertKey)
-	default:
-		return []byte(e.Data.Responder)
-	}
+	return []byte(event.PartitionKey(e.Data.IncidentID, e.Data.AlertKey, e.Data.Responder))
 }
 
 // Message is e as a Kafka record keyed by key, as the demo and the
 // dashboards end-to-end test produce their streams.
-func Message(e event.Event) (kafkatest.Message, error) {
+func Message(e event.Event) (embedkafka.Message, error) {
 	v, err := event.Marshal(e)
 	if err != nil {
-		return kafkatest.Message{}, err
+		return embedkafka.Message{}, err
 	}
-	return kafkatest.Message{Key: key(e), Value: v}, nil
+	return embedkafka.Message{Key: key(e), Value: v}, nil
 }
 
 // History returns the synthetic history as Kafka messages, in time order.
-func History(seed int64, teams, days int, end time.Time) ([]kafkatest.Message, error) {
-	var out []kafkatest.Message
+func History(seed int64, teams, days int, end time.Time) ([]embedkafka.Message, error) {
+	var out []embedkafka.Message
 	cfg := synth.Config{Seed: seed, Teams: teams, Days: days, End: end.Truncate(time.Second), Duplicates: 0.005, Disorder: 0.01}
 	err := synth.Generate(cfg, func(e event.Event) error {
 		m, err := Message(e)
@@ -63,7 +54,7 @@ var errDone = errors.New("done")
 // synthetic world (another seed), played speedup times faster than real
 // time, each event stamped with the moment it is sent so that it lands in
 // the present. send is called with each due group of events.
-func Trickle(ctx context.Context, seed int64, teams int, start time.Time, speedup float64, send func([]kafkatest.Message) error) error {
+func Trickle(ctx context.Context, seed int64, teams int, start time.Time, speedup float64, send func([]embedkafka.Message) error) error {
 	if speedup <= 0 {
 		speedup = 60
 	}
@@ -75,7 +66,7 @@ func Trickle(ctx context.Context, seed int64, teams int, start time.Time, speedu
 	}
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
-	var due []kafkatest.Message
+	var due []embedkafka.Message
 	var sendErr error
 	for e := range seq {
 		// Compress the world's clock: an event t after start is sent at

@@ -136,6 +136,8 @@ const (
 	ExportLastSuccessTimestampSeconds    = "pagerlens_export_last_success_timestamp_seconds"
 	WebhookRequestsTotal                 = "pagerlens_webhook_requests_total"
 	WebhookRequestDurationSeconds        = "pagerlens_webhook_request_duration_seconds"
+	ImportRunsTotal                      = "pagerlens_import_runs_total"
+	ImportLastSuccessTimestampSeconds    = "pagerlens_import_last_success_timestamp_seconds"
 )
 
 // Family describes one metric family: what the exporter must register and
@@ -197,7 +199,7 @@ var All = []Family{
 	{AlertsFlapping, Gauge, ls(LabelTeam, LabelService, LabelWindow), "Alert keys that triggered 3 or more times within 1 hour (configurable) in the window."},
 
 	// On-call load and pager fatigue.
-	{Interruptions, Gauge, ls(LabelTeam, LabelResponder, LabelPeriod, LabelWindow), "Interruptions (page notifications, repeats within 2 minutes merged) of a responder in the window, by period in the responder's timezone."},
+	{Interruptions, Gauge, ls(LabelTeam, LabelResponder, LabelPeriod, LabelWindow), "Interruptions (page notifications by phone, SMS, push or of unknown channel, not e-mail, by default; repeats within 2 minutes merged) of a responder in the window, by period in the responder's timezone."},
 	{NightsInterrupted, Gauge, ls(responderLabels...), "Distinct local nights of the window with at least one sleep-hours interruption."},
 	{IncidentsAcknowledgedByResponder, Gauge, ls(responderLabels...), "Incidents of the window the responder acknowledged."},
 	{ShiftsOverLimit, Gauge, ls(responderLabels...), "12-hour blocks of on-call time in the window, counted from each shift start, with more than 2 incidents (the Google SRE limit per 12-hour shift; configurable)."},
@@ -234,6 +236,41 @@ var All = []Family{
 	{ExportLastSuccessTimestampSeconds, Gauge, ls(LabelExport), "Unix time of the scheduled export's last successful run."},
 	{WebhookRequestsTotal, Counter, ls(LabelSource, LabelCode), "Webhook requests received, by source and HTTP status code."},
 	{WebhookRequestDurationSeconds, Histogram, ls(LabelSource), "Duration of webhook requests, by source, until the events are durable."},
+	{ImportRunsTotal, Counter, ls(LabelSource, LabelOutcome), "Runs of serve's API import poller, by source and outcome (success; partial: stored, with problems to read again; failure: nothing imported)."},
+	{ImportLastSuccessTimestampSeconds, Gauge, ls(LabelSource), "Unix time of the import poller's last successful run of the source."},
+}
+
+// meanings are the longer definitions of the figures, as the dashboards'
+// panel descriptions give them; Help (above) is the short one of the
+// exposition. Both are kept here, beside each other, so that a definition
+// is changed in one file for /metrics and the dashboards alike (docs/metrics.md
+// holds the full rules). The all-time histograms mean what their windowed
+// summaries mean.
+var meanings = map[string]string{
+	IncidentDetectSeconds:   "Time to detect (MTTD): trigger time − start of customer impact, for incidents whose trigger carries the impact start.",
+	IncidentAckSeconds:      "Time to acknowledge (MTTA): first explicit acknowledgement − trigger time, for acknowledged incidents (reassign, escalate and resolve are not acks; incidents resolved without an ack count as auto-resolved instead).",
+	IncidentMitigateSeconds: "Time to mitigate (MTTM): first mitigation (else the resolve) − trigger time, for mitigated or resolved incidents.",
+	IncidentResolveSeconds:  "Time to resolve (MTTR): final resolve (not followed by a reopen) − trigger time, for resolved incidents; open incidents never enter the mean.",
+}
+
+// sameMeaning maps a family to the one whose meaning it shares.
+var sameMeaning = map[string]string{
+	IncidentAckDurationSeconds:     IncidentAckSeconds,
+	IncidentResolveDurationSeconds: IncidentResolveSeconds,
+}
+
+// Meaning is the definition of the figure name for a panel description;
+// it panics for a family without one (a dashboard bug the build's tests
+// find).
+func Meaning(name string) string {
+	if n, ok := sameMeaning[name]; ok {
+		name = n
+	}
+	m := meanings[name]
+	if m == "" {
+		panic("metricnames: no meaning for " + name)
+	}
+	return m
 }
 
 // Lookup returns the family named name.

@@ -31,7 +31,11 @@ type Server struct {
 	log    *slog.Logger
 }
 
-// New listens on addr (":9464"; port 0 picks one). webConfigFile, if not
+// DefaultListen is the HTTP address of serve and demo unless configured:
+// the README, docs/prometheus.md and the dashboards' examples use it.
+const DefaultListen = ":9464"
+
+// New listens on addr (DefaultListen; port 0 picks one). webConfigFile, if not
 // empty, is an exporter-toolkit web config (TLS, basic auth); it is
 // validated now so that a bad file fails start-up, not the first scrape.
 func New(addr, webConfigFile string, log *slog.Logger) (*Server, error) {

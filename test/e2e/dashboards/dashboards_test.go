@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -89,6 +90,13 @@ func TestEveryPanelReturnsData(t *testing.T) {
 	if err := os.Mkdir(exportDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// A PagerDuty API with nothing in it, polled by serve (import:), so
+	// that the import panels have runs to show.
+	pd := emptyPagerDuty(t)
+	pdToken := filepath.Join(dir, "pd.token")
+	if err := os.WriteFile(pdToken, []byte("pd-e2e\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	serveAddr := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))
 	cfg := fmt.Sprintf(`db: %q
 listen: %q
@@ -107,7 +115,9 @@ webhooks:
   canonical: {bearer_token_file: %q}
 exports:
   - {name: e2e-mttx, schedule: "@every 1s", what: mttx, format: csv, dir: %q, retention: 2}
-`, filepath.Join(dir, "pagerlens.duckdb"), serveAddr, broker.Addr(), topicCanonical, topicAlertmanager, tokenFile, exportDir)
+import:
+  pagerduty: {token_file: %q, api_url: %q, every: 10s, since: 1d}
+`, filepath.Join(dir, "pagerlens.duckdb"), serveAddr, broker.Addr(), topicCanonical, topicAlertmanager, tokenFile, exportDir, pdToken, pd.URL)
 	cfgPath := filepath.Join(dir, "pagerlens.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -155,6 +165,12 @@ scrape_configs:
 		t.Fatal(err)
 	}
 
+	qs := dashboardQueries(t)
+	if len(qs) == 0 {
+		t.Fatal("no queries found in the dashboards")
+	}
+	freshServe(ctx, t, prom, qs, watch)
+
 	produced := 0
 	for _, topic := range sortedKeys(stream) {
 		if err := broker.Produce(ctx, topic, stream[topic]...); err != nil {
@@ -184,36 +200,11 @@ scrape_configs:
 	}
 	postWebhook(ctx, t, "http://"+serveAddr, token, 2)
 
-	qs := dashboardQueries(t)
-	if len(qs) == 0 {
-		t.Fatal("no queries found in the dashboards")
-	}
 	// Poll until every query has data: the analytics refresh, the export
 	// ticks and the scrapes land at their own pace after the stream is in.
 	// A minute is far more than they need; a panel still empty then is not
 	// going to fill.
-	pctx, pcancel := context.WithTimeout(ctx, time.Minute)
-	defer pcancel()
-	var problems map[string][]string
-	rounds := 0
-	err := e2eutil.Poll(pctx, "every panel returns data", time.Second, watch, func(ctx context.Context) (bool, string, error) {
-		rounds++
-		got, err := queryProblems(ctx, prom, qs)
-		if err != nil {
-			if ctx.Err() != nil {
-				// The deadline fell mid-round: report the last full round.
-				return false, "deadline during a round of queries", nil
-			}
-			return false, "", err
-		}
-		problems = got
-		for p := range problems {
-			if _, ok := noDataAllowed[p]; !ok {
-				return false, fmt.Sprintf("%d panels or variables with problems", len(problems)), nil
-			}
-		}
-		return true, "", nil
-	})
+	problems, rounds, err := pollPanels(ctx, prom, qs, noDataAllowed, watch, "every panel returns data", time.Minute, time.Second)
 	if err != nil {
 		// A timeout (the panels are listed below), a query Prometheus
 		// rejects, or a process that died.
@@ -249,6 +240,85 @@ scrape_configs:
 	t.Logf("%d dashboards, %d panels: %d panel queries and %d variable queries, %s (%d allowlisted) after %d polls; %d messages; build %s, total %s",
 		len(dashboardUIDs(qs)), len(panels), len(qs)-vars, vars, result, len(noDataAllowed), rounds, produced,
 		builtAt.Sub(start).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}
+
+// freshNoData lists the pipeline panels that cannot show a number before
+// the first message, with the reason; every other pipeline panel must show
+// one (0 for the counters) on a serve that has received nothing.
+var freshNoData = map[string]string{
+	dashboards.UIDPipeline + " / Consumer lag":                      "per partition, reported with the first fetched messages",
+	dashboards.UIDPipeline + " / Batch duration":                    "a quantile of no batches is NaN",
+	dashboards.UIDPipeline + " / Webhook latency p99":               "a quantile of no requests is NaN",
+	dashboards.UIDPipeline + " / Time since last successful export": "no success yet (0 would read as 1970)",
+	dashboards.UIDPipeline + " / Time since last successful import": "the first poll may not have finished yet (0 would read as 1970)",
+}
+
+// freshServe checks the pipeline dashboard before anything is produced or
+// posted: the self-metrics whose label values are known in advance (topics,
+// outcomes, dead-letter reasons, decode warnings, webhook sources, exports)
+// are exposed at 0, so their panels show 0, not "No data".
+func freshServe(ctx context.Context, t *testing.T, prom testkit.Prom, all []dashQuery, watch []*e2eutil.Proc) {
+	t.Helper()
+	var qs []dashQuery
+	for _, q := range all {
+		if q.q.Dashboard == dashboards.UIDPipeline && q.q.Variable == "" {
+			qs = append(qs, q)
+		}
+	}
+	if len(qs) == 0 {
+		t.Fatal("no pipeline dashboard queries")
+	}
+	problems, _, err := pollPanels(ctx, prom, qs, freshNoData, watch, "every fresh pipeline panel shows a number", 20*time.Second, 500*time.Millisecond)
+	if err != nil {
+		t.Error(err)
+		for _, p := range sortedKeys(problems) {
+			if _, ok := freshNoData[p]; !ok {
+				for _, msg := range problems[p] {
+					t.Errorf("fresh serve: %s", msg)
+				}
+			}
+		}
+	}
+	for p := range freshNoData {
+		found := false
+		for _, q := range qs {
+			found = found || q.panelKey() == p
+		}
+		if !found {
+			t.Errorf("freshNoData lists %s, which is not a pipeline panel", p)
+		}
+	}
+}
+
+// pollPanels evaluates qs every interval, for at most limit, until every
+// panel (or variable) with a problem is in allowed; it returns the last
+// full round's problems and the number of rounds. The error is a timeout, a
+// query Prometheus rejects, or a process of watch that died.
+func pollPanels(ctx context.Context, prom testkit.Prom, qs []dashQuery, allowed map[string]string, watch []*e2eutil.Proc,
+	what string, limit, interval time.Duration) (map[string][]string, int, error) {
+	pctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var problems map[string][]string
+	rounds := 0
+	err := e2eutil.Poll(pctx, what, interval, watch, func(ctx context.Context) (bool, string, error) {
+		rounds++
+		got, err := queryProblems(ctx, prom, qs)
+		if err != nil {
+			if ctx.Err() != nil {
+				// The deadline fell mid-round: report the last full round.
+				return false, "deadline during a round of queries", nil
+			}
+			return false, "", err
+		}
+		problems = got
+		for p := range problems {
+			if _, ok := allowed[p]; !ok {
+				return false, fmt.Sprintf("%d panels or variables with problems", len(problems)), nil
+			}
+		}
+		return true, "", nil
+	})
+	return problems, rounds, err
 }
 
 // startProc starts bin; when the test ends it must stop cleanly on SIGTERM
@@ -494,4 +564,21 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// emptyPagerDuty answers PagerDuty's REST API list calls with empty pages
+// (the shape of PagerDuty's classic pagination: the list, limit, offset,
+// more), as an account with nothing in it would.
+func emptyPagerDuty(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := strings.Trim(r.URL.Path, "/")
+		if key != "users" && key != "incidents" && key != "oncalls" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{%q: [], "limit": 100, "offset": 0, "more": false, "total": 0}`, key)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }

@@ -1,4 +1,4 @@
-package kafkatest
+package embedkafka
 
 import "github.com/twmb/franz-go/pkg/kmsg"
 

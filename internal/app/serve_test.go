@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -38,10 +38,9 @@ func TestServeAnalyticsConfig(t *testing.T) {
 			cfg.Kafka.Brokers = []string{"127.0.0.1:1"}
 			cfg.Kafka.Topics = []ingest.Topic{{Name: "t"}}
 			tt.edit(&cfg.Analytics)
-			err := runServe(context.Background(), cfg, nil)
-			var ee exitError
-			if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("runServe: %v, want exit 2 with %q", err, tt.want)
+			err := Serve(context.Background(), cfg)
+			if !config.IsError(err) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Serve: %v, want a configuration error (exit 2) with %q", err, tt.want)
 			}
 			if _, err := os.Stat(cfg.DB); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("store created before the config was checked: %v", err)

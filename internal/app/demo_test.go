@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -41,8 +41,8 @@ func TestDemo(t *testing.T) {
 	out := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- runDemo(context.Background(), demoOptions{dir: dir, listen: "127.0.0.1:0", days: 30, teams: 3,
-			seed: 7, duration: 20 * time.Second, speedup: 600, out: out})
+		done <- Demo(context.Background(), DemoOptions{Dir: dir, Listen: "127.0.0.1:0", Days: 30, Teams: 3,
+			Seed: 7, Duration: 20 * time.Second, Speedup: 600, Out: out})
 	}()
 
 	urlRe := regexp.MustCompile(`metrics\s+(http://\S+/metrics)`)
@@ -113,8 +113,8 @@ func TestDemoListenTaken(t *testing.T) {
 	}
 	defer ln.Close()
 	addr := ln.Addr().String()
-	err = runDemo(context.Background(), demoOptions{dir: filepath.Join(t.TempDir(), "demo"), listen: addr, days: 1, teams: 1,
-		seed: 1, duration: 30 * time.Second, speedup: 60, out: io.Discard})
+	err = Demo(context.Background(), DemoOptions{Dir: filepath.Join(t.TempDir(), "demo"), Listen: addr, Days: 1, Teams: 1,
+		Seed: 1, Duration: 30 * time.Second, Speedup: 60, Out: io.Discard})
 	if err == nil {
 		t.Fatal("demo ran on a taken port")
 	}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -7,14 +7,22 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pagerlens/pagerlens/store"
 )
 
 // demoMarker marks a directory as made by pagerlens demo.
 const demoMarker = ".pagerlens-demo"
 
+// The demo's files besides the store.
+const (
+	demoGrafanaDir = "grafana"
+	demoReportFile = "fatigue-report.html"
+)
+
 // demoFiles are what a demo run writes into its directory, and so all that
 // a later run may remove: a tool never deletes files it did not create.
-var demoFiles = []string{demoMarker, "pagerlens.duckdb", "pagerlens.duckdb.wal", "grafana", "fatigue-report.html"}
+var demoFiles = []string{demoMarker, store.DefaultFile, store.DefaultFile + ".wal", demoGrafanaDir, demoReportFile}
 
 // prepareDemoDir makes dir ready for a fresh demo run: created if missing;
 // if it holds an earlier demo's files (the marker, or only names a demo

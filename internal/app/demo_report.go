@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func writeDemoReport(ctx context.Context, st *store.Store, dir string) (string, 
 	if err != nil {
 		return "", fmt.Errorf("fatigue report: %w", err)
 	}
-	path := filepath.Join(dir, "fatigue-report.html")
+	path := filepath.Join(dir, demoReportFile)
 	f, err := os.Create(path)
 	if err != nil {
 		return "", fmt.Errorf("fatigue report: %w", err)
