@@ -229,3 +229,17 @@ func (s *Store) applyMigration(ctx context.Context, version int, stmts []string)
 	}
 	return nil
 }
+
+// MemoryUsage is what DuckDB accounts for in this database's memory
+// (duckdb_memory(): the buffer pool with cached and not yet checkpointed
+// table data, and query state), which memory_limit bounds, and the size of
+// its write-ahead log (0 when there is none).
+func (s *Store) MemoryUsage(ctx context.Context) (memory, wal int64, err error) {
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(memory_usage_bytes), 0)::BIGINT FROM duckdb_memory()`).Scan(&memory); err != nil {
+		return 0, 0, fmt.Errorf("read duckdb_memory() of %s: %w", s.path, err)
+	}
+	if fi, err := os.Stat(s.path + ".wal"); err == nil {
+		wal = fi.Size()
+	}
+	return memory, wal, nil
+}

@@ -217,6 +217,10 @@ func TestCollectorFamiliesAreTheContract(t *testing.T) {
 		metricnames.IngestBatchDurationSeconds:        "registered by ingest (NewMetrics) on serve's registry",
 		metricnames.IngestConsumerLag:                 "registered by ingest (NewMetrics) on serve's registry",
 		metricnames.IngestDecodeWarningsTotal:         "registered by ingest (NewMetrics) on serve's registry",
+		metricnames.ImportRunsTotal:                   "registered by ingest/importers/poller on serve's registry",
+		metricnames.ImportLastSuccessTimestampSeconds: "registered by ingest/importers/poller on serve's registry",
+		metricnames.StoreMemoryBytes:                  "sampled by internal/app on serve's registry",
+		metricnames.StoreWALBytes:                     "sampled by internal/app on serve's registry",
 	}
 	contract := map[string]bool{}
 	for _, fam := range metricnames.All {

@@ -163,6 +163,10 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 			return nil
 		})
 	}
+	sampleMemory, err := sampleStoreMemory(st, metrics.Self, log)
+	if err != nil {
+		return err
+	}
 	// API polling: a vendor outage is counted (pagerlens_import_runs_total)
 	// and logged, never a readiness failure; what a run stores is in the
 	// next snapshot at once.
@@ -198,6 +202,7 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 	}
 	g.Go(func() error { return refresher.Run(gctx) })
 	g.Go(func() error { return exports.Run(gctx) })
+	g.Go(func() error { return sampleMemory(gctx) })
 	if polls != nil {
 		g.Go(func() error { return polls.Run(gctx) })
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/internal/embedkafka"
+	mn "github.com/pagerlens/pagerlens/internal/metricnames"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -48,6 +49,7 @@ func (r *runner) soak() error {
 // soakRun is what one steady stream did to serve.
 type soakRun struct {
 	samples []rssSample
+	duck    []rssSample // pagerlens_store_memory_bytes from /metrics
 	took    time.Duration
 	stored  int64 // events in the store after serve stopped
 }
@@ -97,6 +99,9 @@ func (r *runner) soakRow(what string, run soakRun, bound int64, extra string) {
 		Limit:  "memory_limit + Go limit " + fmtBytes(bound), Ratio: fmt.Sprintf("%.2f× (peak)", float64(peak)/float64(bound)),
 		Target: "levels off (2nd-half growth < 5% of peak), peak ≤ the limits", Met: met(ok)})
 	r.note("soak %s: RSS every 30 s: %s%s", strings.SplitN(what, ",", 2)[0], rssTimeline(run.samples, 30*time.Second), extra)
+	if len(run.duck) > 0 {
+		r.note("soak %s: DuckDB's own accounting (pagerlens_store_memory_bytes) every 30 s: %s", strings.SplitN(what, ",", 2)[0], rssTimeline(run.duck, 30*time.Second))
+	}
 }
 
 // soakWebhooks: cfg.SoakRate Alertmanager requests a second.
@@ -291,8 +296,14 @@ sample:
 		case err := <-done:
 			return run, fmt.Errorf("serve exited during the soak: %v: %s", err, lastLines(logs.String(), 5))
 		case <-tick.C:
+			at := time.Since(start)
 			if v := procStatus(status, "VmRSS:"); v > 0 {
-				run.samples = append(run.samples, rssSample{at: time.Since(start), rss: v})
+				run.samples = append(run.samples, rssSample{at: at, rss: v})
+			}
+			if int(at.Seconds())%15 == 0 {
+				if v, ok := scrapeGauge(base+"/metrics", mn.StoreMemoryBytes); ok {
+					run.duck = append(run.duck, rssSample{at: at, rss: int64(v)})
+				}
 			}
 		}
 	}
@@ -378,6 +389,28 @@ func alertmanagerBody(i int, status string) []byte {
 		"status": status, "receiver": "pagerlens", "groupLabels": map[string]string{"alertname": fmt.Sprintf("Soak%d", i%50)},
 		"commonLabels": map[string]string{}, "commonAnnotations": map[string]string{}, "externalURL": "http://alertmanager", "alerts": alerts})
 	return b
+}
+
+// scrapeGauge reads one unlabelled gauge from a /metrics page.
+func scrapeGauge(url, name string) (float64, bool) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			var f float64
+			if _, err := fmt.Sscanf(v, "%g", &f); err == nil {
+				return f, true
+			}
+		}
+	}
+	return 0, false
 }
 
 func freeAddr() (string, error) {

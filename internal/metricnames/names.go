@@ -136,6 +136,8 @@ const (
 	ExportLastSuccessTimestampSeconds    = "pagerlens_export_last_success_timestamp_seconds"
 	WebhookRequestsTotal                 = "pagerlens_webhook_requests_total"
 	WebhookRequestDurationSeconds        = "pagerlens_webhook_request_duration_seconds"
+	StoreMemoryBytes                     = "pagerlens_store_memory_bytes"
+	StoreWALBytes                        = "pagerlens_store_wal_bytes"
 	ImportRunsTotal                      = "pagerlens_import_runs_total"
 	ImportLastSuccessTimestampSeconds    = "pagerlens_import_last_success_timestamp_seconds"
 )
@@ -236,6 +238,8 @@ var All = []Family{
 	{ExportLastSuccessTimestampSeconds, Gauge, ls(LabelExport), "Unix time of the scheduled export's last successful run."},
 	{WebhookRequestsTotal, Counter, ls(LabelSource, LabelCode), "Webhook requests received, by source and HTTP status code."},
 	{WebhookRequestDurationSeconds, Histogram, ls(LabelSource), "Duration of webhook requests, by source, until the events are durable."},
+	{StoreMemoryBytes, Gauge, nil, "Memory DuckDB accounts for in the store (duckdb_memory(): its buffer pool, which caches table data and holds what is not yet checkpointed, plus query state); bounded by memory_limit. Sampled every 15 s."},
+	{StoreWALBytes, Gauge, nil, "Size of the store's write-ahead log; checkpointed into the file past 256 MB. Sampled every 15 s."},
 	{ImportRunsTotal, Counter, ls(LabelSource, LabelOutcome), "Runs of serve's API import poller, by source and outcome (success; partial: stored, with problems to read again; failure: nothing imported)."},
 	{ImportLastSuccessTimestampSeconds, Gauge, ls(LabelSource), "Unix time of the import poller's last successful run of the source."},
 }

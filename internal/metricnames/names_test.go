@@ -168,6 +168,8 @@ func TestContract(t *testing.T) {
 		"pagerlens_webhook_requests_total":                   Counter,
 		"pagerlens_webhook_request_duration_seconds":         Histogram,
 		"pagerlens_import_runs_total":                        Counter,
+		"pagerlens_store_memory_bytes":                       Gauge,
+		"pagerlens_store_wal_bytes":                          Gauge,
 		"pagerlens_import_last_success_timestamp_seconds":    Gauge,
 		"pagerlens_incidents_without_commander":              Gauge,
 		"pagerlens_incident_time_to_commander_seconds":       Summary,
