@@ -26,6 +26,7 @@ func newImportCmd() *cobra.Command {
 	}
 	cmd.AddCommand(newImportPagerDutyCmd(), newImportPrometheusCmd())
 	cmd.AddCommand(newImportOpsgenieCmd())
+	cmd.AddCommand(newImportOnCallCmd())
 	return cmd
 }
 

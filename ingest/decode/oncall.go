@@ -9,7 +9,7 @@ import (
 
 func init() {
 	Register(OnCall, func(o Options) Decoder {
-		return onCall{lim: o.Limits, mp: newMapper(o.Mappings.For(OnCall))}
+		return onCall{lim: o.Limits, oc: OnCallMapper{mp: newMapper(o.Mappings.For(OnCall))}}
 	})
 }
 
@@ -18,10 +18,12 @@ func init() {
 // escalates and is acknowledged and resolved, so it maps to an incident.
 // Every webhook lists the users notified so far (notified_users); each
 // becomes a page.notified whose id ignores the webhook, so the same
-// notification listed again by a later webhook dedups.
+// notification listed again by a later webhook dedups. The incident events
+// are made by OnCallMapper.Incident, as the public API importer makes them
+// (same mapping, same ids: OnCallID).
 type onCall struct {
 	lim event.Limits
-	mp  mapper
+	oc  OnCallMapper
 }
 
 func (onCall) Format() string { return OnCall }
@@ -116,60 +118,36 @@ func (d onCall) Decode(m Message) ([]event.Event, error) {
 		}
 		t = m.Time.UTC()
 	}
-	groupLabels, payloadLabels := labelsOf(g.Labels), payloadLabelsOf(msg.AlertPayload)
-	r := d.mp.resolve(func(sel string) string {
-		switch sel {
-		case "integration.team":
-			if msg.Integration != nil {
-				return msg.Integration.Team
-			}
-		case "integration.name":
-			if msg.Integration != nil {
-				return msg.Integration.Name
-			}
-		default:
-			if name, ok := strings.CutPrefix(sel, "label:"); ok {
-				if v := groupLabels[name]; v != "" {
-					return v
-				}
-				return payloadLabels[name]
-			}
-		}
-		return ""
-	})
+	grp := OnCallGroup{ID: g.ID, Title: g.Title, Labels: g.Labels, AlertPayload: msg.AlertPayload}
+	if msg.Integration != nil {
+		grp.IntegrationType, grp.IntegrationName, grp.IntegrationTeam = msg.Integration.Type, msg.Integration.Name, msg.Integration.Team
+	}
+	team := d.oc.resolve(&grp).Team
 
 	var evs []event.Event
 	if isIncident {
-		e := event.Event{
-			ID: derivedID(OnCall, string(typ), g.ID, evType, event.FormatTime(t)), Source: OnCall, Type: typ, Time: t,
-			Data: event.Data{IncidentID: g.ID, Title: g.Title, Service: r.Service, Team: r.Team, Severity: r.Severity},
-		}
+		var userID, username string
 		if msg.User != nil {
-			e.Data.Responder = d.mp.responder(msg.User.ID, msg.User.Username)
+			userID, username = msg.User.ID, msg.User.Username
 		}
-		switch typ {
-		case event.IncidentTriggered:
-			e.Data.Responder = ""
+		at := t
+		created, hasCreated, _ := parseTime("alert_group.created_at", g.CreatedAt)
+		if typ == event.IncidentTriggered && hasCreated {
 			// The group's creation time is when it was opened, which an
 			// "alert group created" webhook may trail.
-			if c, ok, _ := parseTime("alert_group.created_at", g.CreatedAt); ok {
-				e.Time = c
-				e.ID = derivedID(OnCall, string(typ), g.ID)
-			}
-			e.Data.DetectedBy = event.DetectedByAlert
-			if msg.Integration != nil && (msg.Integration.Type == "direct_paging" || msg.Integration.Type == "manual") {
-				e.Data.DetectedBy = event.DetectedByHuman
-			}
-		case event.IncidentResolved:
-			e.Data.ResolvedBy = event.ResolvedBySystem
-			if e.Data.Responder != "" {
-				e.Data.ResolvedBy = event.ResolvedByHuman
-			}
+			at = created
+		}
+		e := d.oc.Incident(&grp, typ, at, userID, username)
+		if typ == event.IncidentTriggered && !hasCreated {
+			// No created_at: the time is the webhook's, and the id the one
+			// such a trigger always had (type, group, webhook event type,
+			// time), not OnCallID's; no import makes such a trigger.
+			e.ID = derivedID(OnCall, string(typ), g.ID, evType, event.FormatTime(t))
 		}
 		evs = append(evs, e)
 	}
 	for _, u := range msg.NotifiedUsers {
-		who := d.mp.responder(u.ID, u.Username)
+		who := d.oc.Responder(u.ID, u.Username)
 		if who == "" {
 			continue
 		}
@@ -177,7 +155,7 @@ func (d onCall) Decode(m Message) ([]event.Event, error) {
 			// Not the webhook's time: later webhooks list the same users.
 			ID: derivedID(OnCall, string(event.PageNotified), g.ID, u.ID, u.Username), Source: OnCall,
 			Type: event.PageNotified, Time: t,
-			Data: event.Data{IncidentID: g.ID, Responder: who, Team: r.Team},
+			Data: event.Data{IncidentID: g.ID, Responder: who, Team: team},
 		})
 	}
 	return finish(evs, d.lim)

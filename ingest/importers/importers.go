@@ -197,14 +197,15 @@ func (s *Summary) TotalItems() int {
 
 // String is the one-line summary printed at the end of a run.
 func (s Summary) String() string {
-	var items []string
 	// PagerDuty's kinds in their order, then any other vendor's, sorted.
-	kinds := []string{"incidents", "log_entries", "oncalls", "users"}
+	known := []string{"incidents", "log_entries", "oncalls", "users"}
+	kinds := slices.Clone(known)
 	for _, k := range slices.Sorted(maps.Keys(s.Items)) {
-		if !slices.Contains(kinds, k) {
+		if !slices.Contains(known, k) {
 			kinds = append(kinds, k)
 		}
 	}
+	var items []string
 	for _, k := range kinds {
 		if n, ok := s.Items[k]; ok {
 			items = append(items, fmt.Sprintf("%d %s", n, strings.ReplaceAll(k, "_", " ")))

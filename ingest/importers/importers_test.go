@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -85,6 +86,9 @@ func TestTransport(t *testing.T) {
 	}{
 		{"429 Retry-After then ok", []step{{429, map[string]string{"Retry-After": "1"}}, {200, nil}}, 200, 2, time.Second, importers.RetryPolicy{}},
 		{"429 ratelimit-reset then ok", []step{{429, map[string]string{"ratelimit-limit": "960", "ratelimit-remaining": "0", "ratelimit-reset": "1"}}, {200, nil}}, 200, 2, time.Second, importers.RetryPolicy{}},
+		// Grafana OnCall's throttle (Django REST framework): a wait under a
+		// second is Retry-After "0", and OnCall's RateLimit-Reset its ceiling.
+		{"429 Retry-After 0 and RateLimit-Reset 1 then ok", []step{{429, map[string]string{"Retry-After": "0", "RateLimit-Reset": "1"}}, {200, nil}}, 200, 2, time.Second, importers.RetryPolicy{}},
 		{"5xx then ok", []step{{503, nil}, {502, nil}, {200, nil}}, 200, 3, 0, importers.RetryPolicy{BaseDelay: time.Millisecond}},
 		{"5xx exhausted", []step{{500, nil}, {500, nil}, {500, nil}}, 500, 3, 0, importers.RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond}},
 		{"401 not retried", []step{{401, nil}, {200, nil}}, 401, 1, 0, importers.RetryPolicy{}},
@@ -159,5 +163,18 @@ func TestCheckStatus(t *testing.T) {
 	var se *importers.StatusError
 	if !errors.Is(err, importers.ErrUnauthorized) || !errors.As(err, &se) || se.Code != 401 || se.URL != srv.URL+"/incidents" {
 		t.Fatalf("CheckStatus(401) = %v", err)
+	}
+}
+
+// TestSummaryItems: PagerDuty's item kinds in their order, then any other
+// vendor's sorted, with underscores as spaces.
+func TestSummaryItems(t *testing.T) {
+	s := importers.Summary{Source: "oncall"}
+	s.AddItems("alert_groups", 3)
+	s.AddItems("users", 2)
+	s.AddItems("shifts", 5)
+	s.AddItems("alerts", 1)
+	if got, want := s.String(), ": 0/0 windows, 2 users, 3 alert groups, 1 alerts, 5 shifts; "; !strings.Contains(got, want) {
+		t.Errorf("summary %q does not contain %q", got, want)
 	}
 }

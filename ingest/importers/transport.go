@@ -60,9 +60,10 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // outages and rate limits make fail, for requests without a body (the
 // importers only GET):
 //
-//   - 429: waits as Retry-After (seconds or an HTTP date) or, failing that,
-//     ratelimit-reset (seconds, PagerDuty's header) says, else backs off,
-//     then tries again, up to MaxRateLimited times;
+//   - 429: waits as Retry-After (seconds or an HTTP date) or
+//     ratelimit-reset (seconds: PagerDuty's and OnCall's header) says, the
+//     longer if both, else backs off, then tries again, up to
+//     MaxRateLimited times;
 //   - 5xx, network errors and attempt timeouts: backs off exponentially
 //     with jitter, up to MaxRetries times;
 //   - anything else (2xx, 4xx such as 401/403) is returned as it is.
@@ -187,23 +188,31 @@ func backoff(p RetryPolicy, n int) time.Duration {
 }
 
 // rateLimitWait reads how long a 429 asks to wait: Retry-After (RFC 9110:
-// delay-seconds or an HTTP date), else ratelimit-reset (seconds until the
-// limit resets, PagerDuty's REST API), else a backoff. At most MaxDelay.
+// delay-seconds or an HTTP date) and ratelimit-reset (seconds until the
+// limit resets: PagerDuty's REST API; Grafana OnCall's public API, rounded
+// up), the longer of the two when both are given, else a backoff. At most
+// MaxDelay. Both matter for OnCall: Django REST framework writes
+// Retry-After as the throttle's wait rounded down ("0" for a wait under a
+// second), OnCall's RateLimit-Reset rounds it up
+// (common/api_helpers/mixins.py, RateLimitHeadersMixin).
 func rateLimitWait(h http.Header, now time.Time, p RetryPolicy, n int) time.Duration {
+	wait, ok := time.Duration(0), false
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-			return min(time.Duration(s)*time.Second, p.MaxDelay)
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return min(max(t.Sub(now), 0), p.MaxDelay)
+			wait, ok = time.Duration(s)*time.Second, true
+		} else if t, err := http.ParseTime(v); err == nil {
+			wait, ok = max(t.Sub(now), 0), true
 		}
 	}
 	if v := strings.TrimSpace(h.Get("Ratelimit-Reset")); v != "" {
 		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-			return min(time.Duration(s*float64(time.Second)), p.MaxDelay)
+			wait, ok = max(wait, time.Duration(s*float64(time.Second))), true
 		}
 	}
-	return backoff(p, n)
+	if !ok {
+		return backoff(p, n)
+	}
+	return min(wait, p.MaxDelay)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

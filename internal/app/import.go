@@ -9,6 +9,7 @@ import (
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/ingest/importers"
+	"github.com/pagerlens/pagerlens/ingest/importers/oncall"
 	"github.com/pagerlens/pagerlens/ingest/importers/opsgenie"
 	"github.com/pagerlens/pagerlens/ingest/importers/pagerduty"
 	"github.com/pagerlens/pagerlens/ingest/importers/poller"
@@ -113,6 +114,14 @@ var pollRuns = map[string]pollRun{
 		return opsgenie.Import(ctx, st, opsgenie.Options{APIURL: c.apiURL, Token: tok, TokenFile: c.tokenFile,
 			Since: c.since, Until: c.until, Mappings: c.dec.Mappings, Limits: c.dec.Limits, Zones: c.zones})
 	},
+	oncall.Source: func(ctx context.Context, st *store.Store, c pollCommon) (importers.Summary, error) {
+		tok, err := oncall.ReadToken(c.tokenFile)
+		if err != nil {
+			return importers.Summary{}, err
+		}
+		return oncall.Import(ctx, st, oncall.Options{APIURL: c.apiURL, Token: tok, TokenFile: c.tokenFile,
+			Since: c.since, Until: c.until, Mappings: c.dec.Mappings, Limits: c.dec.Limits, Zones: c.zones})
+	},
 }
 
 // importSources are the configured import: sources as poller sources over
@@ -145,6 +154,7 @@ func importSources(cfg config.Config, st *store.Store) ([]poller.Source, error) 
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
+
 // ImportOpsgenie runs one Opsgenie REST import (docs/import.md) into
 // cfg.DB with analytics attached, mapped with cfg's mappings and limits as
 // the live webhook is (Opsgenie names teams by id: team_map names them), so

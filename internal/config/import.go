@@ -13,6 +13,8 @@ import (
 type Import struct {
 	PagerDuty *ImportSource `yaml:"pagerduty"`
 	Opsgenie  *ImportSource `yaml:"opsgenie"`
+	// OnCall is Grafana OnCall; api_url is required (the instance's URL).
+	OnCall *ImportSource `yaml:"oncall"`
 }
 
 // ImportSource is one polled API.
@@ -46,6 +48,9 @@ func (i Import) Sources() map[string]*ImportSource {
 	if i.Opsgenie != nil {
 		out["opsgenie"] = i.Opsgenie
 	}
+	if i.OnCall != nil {
+		out["oncall"] = i.OnCall
+	}
 	return out
 }
 
@@ -67,6 +72,9 @@ func (i Import) problems() []Problem {
 		d := s.WithDefaults()
 		if d.TokenFile == "" {
 			out = append(out, Problem{Key: key + ".token_file", Msg: "required: the file holding the API token"})
+		}
+		if name == "oncall" && d.APIURL == "" {
+			out = append(out, Problem{Key: key + ".api_url", Msg: "required: the OnCall instance's API URL (OnCall → Settings)"})
 		}
 		if time.Duration(d.Every) < 10*time.Second {
 			out = append(out, Problem{Key: key + ".every", Msg: fmt.Sprintf("%s: want 10s or more (the vendors' rate limits are per minute)", time.Duration(d.Every))})
