@@ -21,7 +21,7 @@ import (
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import SOURCE",
-		Short: "Import history from a paging tool's API (pagerduty, opsgenie) or Prometheus's alerts (prometheus)",
+		Short: "Import history from a paging tool's API (pagerduty, opsgenie, oncall) or Prometheus's alerts (prometheus)",
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newImportPagerDutyCmd(), newImportPrometheusCmd())

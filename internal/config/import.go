@@ -73,6 +73,9 @@ func (i Import) problems() []Problem {
 		if d.TokenFile == "" {
 			out = append(out, Problem{Key: key + ".token_file", Msg: "required: the file holding the API token"})
 		}
+		if name != "pagerduty" && len(d.Teams) > 0 {
+			out = append(out, Problem{Key: key + ".teams", Msg: "only import.pagerduty takes a team filter; this source imports every team (docs/import.md)"})
+		}
 		if name == "oncall" && d.APIURL == "" {
 			out = append(out, Problem{Key: key + ".api_url", Msg: "required: the OnCall instance's API URL (OnCall → Settings)"})
 		}
