@@ -37,7 +37,7 @@ type iioStatusChange struct {
 	Incident       *IncidentIOIncident `json:"incident"`
 	PreviousStatus *IncidentIOStatus   `json:"previous_status"`
 	NewStatus      *IncidentIOStatus   `json:"new_status"`
-	Message        string       `json:"message"`
+	Message        string              `json:"message"`
 }
 
 // IncidentIOIncident is an incident as incident.io serialises it in its
