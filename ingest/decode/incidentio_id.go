@@ -135,6 +135,15 @@ func (m IncidentIOMapper) StatusChanged(inc *IncidentIOIncident, prev, next *Inc
 	return append(evs, m.mk(event.IncidentStatusUpdate, upd, at))
 }
 
+// StatusUpdate is the incident.status_update of an incident update posted
+// at at without a change of status (only the API lists those: the status
+// webhook is sent on a change).
+func (m IncidentIOMapper) StatusUpdate(inc *IncidentIOIncident, at time.Time) event.Event {
+	d, _ := m.base(inc)
+	d.Audience = "internal"
+	return m.mk(event.IncidentStatusUpdate, d, at)
+}
+
 // Roles are the incident's role assignments that map to a command role, as
 // incident.role_assigned at at. An assignment is a snapshot, not a change:
 // its id is incident, role and assignee (IncidentIOID), so a snapshot
