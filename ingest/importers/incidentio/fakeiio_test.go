@@ -128,11 +128,12 @@ func (f *fakeIIO) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		var items []obj
 		for _, inc := range f.incidents {
-			if slices.Contains(modes, inc["mode"].(string)) && f.createdIn(w, q, inc) {
+			mode, _ := inc["mode"].(string)
+			if (mode == "" || slices.Contains(modes, mode)) && f.createdIn(w, q, inc) {
 				items = append(items, inc)
 			}
 		}
-		slices.SortStableFunc(items, func(a, b obj) int { return strings.Compare(b["created_at"].(string), a["created_at"].(string)) })
+		slices.SortStableFunc(items, func(a, b obj) int { return strings.Compare(fmt.Sprint(b["created_at"]), fmt.Sprint(a["created_at"])) })
 		f.page(w, q, "incidents", 250, items, true)
 	case strings.HasPrefix(path, "/v2/incidents/"):
 		f.one(w, "incident", strings.TrimPrefix(path, "/v2/incidents/"), f.incidents)
@@ -165,7 +166,8 @@ func (f *fakeIIO) serve(w http.ResponseWriter, r *http.Request) {
 
 // createdIn applies created_at[gte] and created_at[lte] (dates: midnight UTC).
 func (f *fakeIIO) createdIn(w http.ResponseWriter, q map[string][]string, item obj) bool {
-	created, err := time.Parse(time.RFC3339Nano, item["created_at"].(string))
+	s, _ := item["created_at"].(string)
+	created, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return true // a malformed item is listed as it is
 	}

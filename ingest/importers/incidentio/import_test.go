@@ -468,3 +468,85 @@ func TestImportUnauthorized(t *testing.T) {
 		t.Errorf("summary says %d stored, %d requests made; want 0 and 1", sum.Stored, f.count("/v2/"))
 	}
 }
+
+// TestImportBadShapes: items of the wrong shape (an incident, an update, an
+// escalation event's time, a schedule entry) are each reported with their
+// id and dead-lettered, once however often they are met; a page of the
+// wrong shape leaves its window incomplete (the cursor stays before it, the
+// next run reads it again); the rest is stored, and nothing crashes.
+func TestImportBadShapes(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		change  func(f *fakeIIO)
+		wantErr bool
+		// problems by "kind id" → reason
+		problems map[string]string
+		// events stored: 27 less what the bad items cost
+		stored int
+	}{
+		{"items", func(f *fakeIIO) {
+			f.incidents = append(f.incidents,
+				obj{"id": "01BAD1", "created_at": "2026-03-04T01:00:00Z", "name": []int{1}},
+				obj{"id": "01BAD2", "created_at": "yesterday", "name": "x"})
+			f.updates["01INCA"] = append(f.updates["01INCA"], obj{"id": "UPBAD", "incident_id": "01INCA", "created_at": "2026-03-02T22:20:00Z"})
+			f.escalations = append(f.escalations, esc("ESBAD", "2026-03-04T05:00:00Z", "expired", "01INCA", "",
+				escEvent("EVBAD", "notified_users", "soon", "high", ana)))
+			f.entries["SCPAY"] = append(f.entries["SCPAY"], obj{"user": ana, "start_at": "2026-03-07T00:00:00Z", "end_at": 17})
+		}, false, map[string]string{
+			"incident 01BAD1":       "wrong_type",
+			"incident 01BAD2":       "bad_time",
+			"incident_update UPBAD": "wrong_type",
+			"escalation ESBAD":      "bad_time",
+			"schedule_entry SCPAY":  "wrong_type",
+		}, 27},
+		{"a page of the wrong shape", func(f *fakeIIO) {
+			f.script["/v2/escalations"] = []scripted{{200, nil, `{"escalations": {"not": "a list"}, "pagination_meta": {"page_size": 1}}`}}
+		}, true, map[string]string{"escalations /v2/escalations": "wrong_type"}, 27 - 2}, // EA's page and ack
+		{"not JSON", func(f *fakeIIO) {
+			f.script["/v2/incident_updates"] = []scripted{{200, nil, `<html>oops</html>`}}
+		}, true, map[string]string{"incident_updates /v2/incident_updates": "invalid_json"}, 27 - 3}, // A's updates: 2 status updates, the resolve
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := history(t)
+			tt.change(f)
+			srv := f.start()
+			s := openStore(t, filepath.Join(t.TempDir(), "i.duckdb"))
+			sum, err := incidentio.Import(ctx, s, options(srv.URL))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			got := map[string]string{}
+			for _, p := range sum.Problems {
+				got[p.Kind+" "+p.ID] = p.Reason
+			}
+			if !reflect.DeepEqual(got, tt.problems) {
+				t.Errorf("problems %v, want %v", got, tt.problems)
+			}
+			var dls int
+			if err := s.DB().QueryRow(`SELECT count(*) FROM dead_letters WHERE format = 'incidentio-api'`).Scan(&dls); err != nil || dls != len(tt.problems) || sum.DeadLettered != dls {
+				t.Errorf("%d dead letters (summary %d, %v), want %d", dls, sum.DeadLettered, err, len(tt.problems))
+			}
+			if sum.Stored != tt.stored {
+				t.Errorf("stored %d, want %d\n%s", sum.Stored, tt.stored, sum)
+			}
+			if tt.wantErr {
+				// The first window failed: the cursor stays at since, and a
+				// run with the API mended reads everything again, storing
+				// only what was missing.
+				if !sum.Cursor.Equal(options("").Since) {
+					t.Errorf("cursor moved to %s past an incomplete window", sum.Cursor)
+				}
+				again, err := incidentio.Import(ctx, s, options(srv.URL))
+				if err != nil || again.Stored != 27-tt.stored || again.WindowsDone != 5 {
+					t.Errorf("second run: %d stored, %d windows done, %v; want %d, 5", again.Stored, again.WindowsDone, err, 27-tt.stored)
+				}
+				// A second time, the dead letter is not written again.
+				if again.DeadLettered != 0 {
+					t.Errorf("second run dead-lettered %d", again.DeadLettered)
+				}
+			}
+		})
+	}
+}
