@@ -250,10 +250,10 @@ func TestOpsgenieIDMigration(t *testing.T) {
 }
 
 // TestIncidentIOIDMigration: incident.io events stored under the old rule
-// (the webhook-id header and the canonical type) get decode.IncidentIOID's
-// id and, for transitions and severities, their time in whole seconds;
-// events that are one by the new rule keep one row; role assignments keep
-// their id; a webhook redelivered after the upgrade stores nothing.
+// (the webhook-id header and the canonical type; role assignments without
+// their time) get decode.IncidentIOID's id and, but for the trigger, their
+// time in whole seconds; events that are one by the new rule keep one row;
+// a webhook redelivered after the upgrade stores nothing.
 func TestIncidentIOIDMigration(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.duckdb")
@@ -269,14 +269,18 @@ func TestIncidentIOIDMigration(t *testing.T) {
 	upd := inc
 	upd.Audience = "internal"
 	role := event.Data{IncidentID: "01KB0R8X", Role: "commander", Responder: "01HA"}
-	roleEv := io("", event.IncidentRoleAssigned, "2026-03-04T02:12:00.125Z", role)
-	roleEv.ID = decode.IncidentIOID(&roleEv)
+	// The old rule's role id: incident, role and responder; one id at two
+	// times (the created webhook's and a later one's).
+	oldRoleID := decode.DerivedID(decode.IncidentIO, string(event.IncidentRoleAssigned), "01KB0R8X", "commander", "01HA")
+	roleEv := io(oldRoleID, event.IncidentRoleAssigned, "2026-03-04T02:12:00.125Z", role)
+	roleLater := io(oldRoleID, event.IncidentRoleAssigned, "2026-03-04T02:20:30.75Z", role)
 	sev := io("", event.IncidentSeverityChanged, "2026-03-04T02:20:30.75Z", func() event.Data { d := inc; d.Severity = "SEV1"; return d }())
 	sev.ID = decode.IncidentIOID(&sev)
 	evs := []event.Event{
 		io("incidentio-msg_1-incident.triggered", event.IncidentTriggered, "2026-03-04T02:12:00.125Z", inc),
 		roleEv,
 		sev,
+		roleLater,
 		io("incidentio-msg_2-incident.mitigated", event.IncidentMitigated, "2026-03-04T02:50:00.5Z", inc),
 		io("incidentio-msg_2-incident.status_update", event.IncidentStatusUpdate, "2026-03-04T02:50:00.5Z", upd),
 		io("incidentio-msg_3-incident.resolved", event.IncidentResolved, "2026-03-04T03:05:10.25Z", inc),
@@ -287,8 +291,16 @@ func TestIncidentIOIDMigration(t *testing.T) {
 		io("incidentio-msg_5-incident.reopened", event.IncidentReopened, "2026-03-04T04:00:00Z", inc),
 		{ID: "am-1", Source: "alertmanager", Type: event.AlertTriggered, Time: at("2026-03-04T02:10:00.5Z"), Data: event.Data{AlertKey: "k"}},
 	}
-	if _, err := old.WriteBatch(ctx, store.Batch{Rows: rows(evs...)}); err != nil {
-		t.Fatal(err)
+	// One batch a delivery, as the webhook intake writes them: the later
+	// observation of the role, one id at another time, was stored again.
+	for _, e := range evs {
+		if _, err := old.WriteBatch(ctx, store.Batch{Rows: rows(e)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var before int
+	if err := old.DB().QueryRowContext(ctx, `SELECT count(*) FROM events WHERE id = '`+oldRoleID+`'`).Scan(&before); err != nil || before != 2 {
+		t.Fatalf("the old rule stored the role %d times (%v), want 2", before, err)
 	}
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
@@ -303,7 +315,7 @@ func TestIncidentIOIDMigration(t *testing.T) {
 		if e.Source != decode.IncidentIO {
 			return e
 		}
-		if e.Type != event.IncidentTriggered && e.Type != event.IncidentRoleAssigned {
+		if e.Type != event.IncidentTriggered {
 			e.Time = e.Time.Truncate(time.Second)
 		}
 		e.ID = decode.IncidentIOID(&e)
@@ -311,7 +323,7 @@ func TestIncidentIOIDMigration(t *testing.T) {
 	}
 	want := map[string]string{}
 	for i, e := range evs {
-		if i == 7 { // the second status update within the second is dropped
+		if i == 8 { // the second status update within the second is dropped
 			continue
 		}
 		e = now(e)
@@ -331,7 +343,7 @@ func TestIncidentIOIDMigration(t *testing.T) {
 		got[id] = tm.UTC().Format(time.RFC3339Nano)
 	}
 	r.Close()
-	if len(want) != 9 || !reflect.DeepEqual(got, want) {
+	if len(want) != 10 || !reflect.DeepEqual(got, want) {
 		t.Errorf("after migration:\n got %v\nwant %v (%d)", got, want, len(want))
 	}
 	var stale int

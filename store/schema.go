@@ -135,8 +135,10 @@ var migrations = [][]string{
 	// status-update events get ids by the incident and the transition
 	// (decode.IncidentIOID) instead of the webhook's webhook-id header, so
 	// that an event delivered by webhook and imported from the REST API
-	// (ingest/importers/incidentio) is stored once. The times of the
-	// transitions and of incident.severity_changed become whole seconds,
+	// (ingest/importers/incidentio) is stored once; role assignments get
+	// the time in their id (several rows of one id at several times become
+	// distinct observations). The times of all of them but the trigger,
+	// and of incident.severity_changed, become whole seconds,
 	// as the decoder now gives them (the store's duplicate check expects a
 	// duplicate at its original's time); incident.triggered keeps its time
 	// (the incident's created_at, which both paths give alike). Two old
@@ -163,12 +165,13 @@ var migrations = [][]string{
 // incidentIOTransitionTypes are the incident.io types whose id migration 7
 // rewrites (decode.IncidentIOID's rules by incident and time).
 const incidentIOTransitionTypes = `'incident.triggered', 'incident.resolved', 'incident.mitigated',
-	'incident.reopened', 'incident.status_update'`
+	'incident.reopened', 'incident.status_update', 'incident.role_assigned'`
 
 // incidentIOIDSQL is decode.IncidentIOID in SQL for those types (migration
-// 7): "incidentio-" + the first 16 bytes of SHA-256 over type, incident_id
-// and, but for incident.triggered, the time in whole seconds, each written
-// as <byte length>:<value>. Never change what it computes: it is part of a
+// 7): "incidentio-" + the first 16 bytes of SHA-256 over type, incident_id,
+// for incident.role_assigned role and responder, and, but for
+// incident.triggered, the time in whole seconds, each written as <byte
+// length>:<value>. Never change what it computes: it is part of a
 // released migration (TestIncidentIOIDMigration pins it to the Go rule).
 var incidentIOIDSQL = func() string {
 	field := func(expr string) string {
@@ -177,7 +180,10 @@ var incidentIOIDSQL = func() string {
 	second := `strftime(date_trunc('second', time), '%Y-%m-%dT%H:%M:%SZ')`
 	inc := `coalesce(incident_id, '')`
 	return `'incidentio-' || left(sha256(` + field("type") + ` || ` + field(inc) + ` ||
-		CASE WHEN type = 'incident.triggered' THEN '' ELSE ` + field(second) + ` END), 32)`
+		CASE type
+			WHEN 'incident.triggered' THEN ''
+			WHEN 'incident.role_assigned' THEN ` + field(`coalesce(role, '')`) + ` || ` + field(`coalesce(responder, '')`) + ` || ` + field(second) + `
+			ELSE ` + field(second) + ` END), 32)`
 }()
 
 // opsgenieTransitionTypes are the types decode.OpsgenieByTransition

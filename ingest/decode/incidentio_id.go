@@ -17,8 +17,16 @@ import (
 //     once; both give its created_at, from the same serializer).
 //   - incident.severity_changed: type, incident id and severity (the rule
 //     the decoder always had: a severity is recorded once per incident).
-//   - incident.role_assigned: type, incident id, role and responder (also
-//     unchanged).
+//   - incident.role_assigned: type, incident id, role, responder and the
+//     time in whole seconds. Every incident webhook carries the role
+//     assignments as they are, not what changed, so an assignment is an
+//     observation: "Ben is the lead as of T". incident_created_v2 dates it
+//     at the incident's created_at, as the import does (the API gives no
+//     time of an assignment); each later webhook that shows it again is
+//     another observation at its time, and the commander figures take the
+//     first. (Under the old rule the id had no time, so the later
+//     observations were one id at several times, which the store's
+//     duplicate check, keyed by id at one time, stored again anyway.)
 //   - incident.resolved, .mitigated, .reopened and .status_update: type,
 //     incident id and the time in whole seconds. The status webhook
 //     (incident_status_updated_v2) carries no id of the incident update it
@@ -41,7 +49,7 @@ func IncidentIOID(e *event.Event) string {
 	case event.IncidentSeverityChanged:
 		return derivedID(IncidentIO, string(e.Type), e.Data.IncidentID, e.Data.Severity)
 	case event.IncidentRoleAssigned:
-		return derivedID(IncidentIO, string(e.Type), e.Data.IncidentID, e.Data.Role, e.Data.Responder)
+		return derivedID(IncidentIO, string(e.Type), e.Data.IncidentID, e.Data.Role, e.Data.Responder, iioIDTime(e.Time))
 	}
 	return derivedID(IncidentIO, string(e.Type), e.Data.IncidentID, iioIDTime(e.Time))
 }
@@ -90,9 +98,7 @@ func (m IncidentIOMapper) base(inc *IncidentIOIncident) (event.Data, resolved) {
 
 func (m IncidentIOMapper) mk(typ event.Type, d event.Data, at time.Time) event.Event {
 	e := event.Event{Source: IncidentIO, Type: typ, Time: at.UTC(), Data: d}
-	switch typ {
-	case event.IncidentTriggered, event.IncidentRoleAssigned:
-	default:
+	if typ != event.IncidentTriggered {
 		e.Time = e.Time.Truncate(time.Second)
 	}
 	e.ID = IncidentIOID(&e)
@@ -145,9 +151,8 @@ func (m IncidentIOMapper) StatusUpdate(inc *IncidentIOIncident, at time.Time) ev
 }
 
 // Roles are the incident's role assignments that map to a command role, as
-// incident.role_assigned at at. An assignment is a snapshot, not a change:
-// its id is incident, role and assignee (IncidentIOID), so a snapshot
-// repeated later is stored once, at the first time it was seen.
+// incident.role_assigned at at: observations of the assignment at that
+// time (IncidentIOID); the figures take the first.
 func (m IncidentIOMapper) Roles(inc *IncidentIOIncident, at time.Time) []event.Event {
 	d, _ := m.base(inc)
 	var evs []event.Event
