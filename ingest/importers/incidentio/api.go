@@ -162,24 +162,30 @@ func (a *api) entries(ctx context.Context, scheduleID string, from, to time.Time
 		if err != nil {
 			return nil, err
 		}
+		// final is required; null (a Go server's empty slice) is read as
+		// empty, as the lists' items are.
 		var p struct {
 			Entries *struct {
-				Final *[]json.RawMessage `json:"final"`
+				Final json.RawMessage `json:"final"`
 			} `json:"schedule_entries"`
 			Meta *struct {
 				After string `json:"after"`
 			} `json:"pagination_meta"`
 		}
-		if err := json.Unmarshal(b, &p); err != nil || p.Entries == nil || p.Entries.Final == nil {
-			msg := `not {"schedule_entries": {"final": [...]}}`
-			if err != nil {
-				msg += ": " + err.Error()
-			}
-			return nil, &badPage{path: path, raw: b, reason: event.ReasonWrongType, msg: msg}
+		var final []json.RawMessage
+		err = json.Unmarshal(b, &p)
+		if err == nil && (p.Entries == nil || p.Entries.Final == nil) {
+			err = errors.New("no schedule_entries.final")
 		}
-		out = append(out, *p.Entries.Final...)
+		if err == nil {
+			err = json.Unmarshal(p.Entries.Final, &final)
+		}
+		if err != nil {
+			return nil, &badPage{path: path, raw: b, reason: event.ReasonWrongType, msg: `not {"schedule_entries": {"final": [...]}}: ` + err.Error()}
+		}
+		out = append(out, final...)
 		if a.onPage != nil {
-			a.onPage(len(*p.Entries.Final))
+			a.onPage(len(final))
 		}
 		if p.Meta == nil || p.Meta.After == "" {
 			return out, nil

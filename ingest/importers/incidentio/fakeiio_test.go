@@ -267,6 +267,9 @@ func (f *fakeIIO) scheduleEntries(w http.ResponseWriter, q map[string][]string) 
 			overlap = append(overlap, e)
 		}
 	}
+	if overlap == nil {
+		overlap = []obj{} // a required array: [] when empty
+	}
 	pageEnd := min(skip+2, len(overlap))
 	out := obj{"schedule_entries": obj{"final": overlap[min(skip, len(overlap)):pageEnd], "scheduled": []obj{}, "overrides": []obj{}}}
 	if pageEnd < len(overlap) {

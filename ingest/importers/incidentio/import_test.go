@@ -500,6 +500,12 @@ func TestImportBadShapes(t *testing.T) {
 			"escalation ESBAD":      "bad_time",
 			"schedule_entry SCPAY":  "wrong_type",
 		}, 27},
+		// A required array answered null (a Go server's nil slice) is read
+		// as empty, not as a bad page: the first window's entries are
+		// none, so Ana's first shift has no start (26 events).
+		{"null entries are none", func(f *fakeIIO) {
+			f.script["/v2/schedule_entries"] = []scripted{{200, nil, `{"schedule_entries": {"final": null, "scheduled": null, "overrides": null}}`}}
+		}, false, map[string]string{}, 27 - 1},
 		{"a page of the wrong shape", func(f *fakeIIO) {
 			f.script["/v2/escalations"] = []scripted{{200, nil, `{"escalations": {"not": "a list"}, "pagination_meta": {"page_size": 1}}`}}
 		}, true, map[string]string{"escalations /v2/escalations": "wrong_type"}, 27 - 2}, // EA's page and ack
@@ -548,5 +554,30 @@ func TestImportBadShapes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestImportOlderPart: a run with a --since before the stored origin reads
+// only the older part (Z, created 02-27, closed without updates: its
+// trigger), and the origin moves back; the part already complete is not
+// read again.
+func TestImportOlderPart(t *testing.T) {
+	ctx := context.Background()
+	f := history(t)
+	srv := f.start()
+	s := openStore(t, filepath.Join(t.TempDir(), "i.duckdb"))
+	o := options(srv.URL)
+	if _, err := incidentio.Import(ctx, s, o); err != nil {
+		t.Fatal(err)
+	}
+	o.Since = time.Date(2026, 2, 27, 0, 0, 0, 0, time.UTC)
+	sum, err := incidentio.Import(ctx, s, o)
+	if err != nil || sum.Windows != 1 || sum.Stored != 1 || sum.Items["incidents"] != 1+1 {
+		// Items: Z in the older window, C read again (pending).
+		t.Errorf("older part: %d windows, %d stored, %v incidents read, %v; want 1 window (02-27..03-01), 1 stored (Z's trigger), 2 read", sum.Windows, sum.Stored, sum.Items["incidents"], err)
+	}
+	st, ok, err := s.ImportState(ctx, incidentio.Source)
+	if err != nil || !ok || !st.Origin.Equal(o.Since) || !st.Cursor.Equal(now) || !reflect.DeepEqual(st.Pending, []string{"incident:01INCC"}) {
+		t.Errorf("state %+v (%v %v), want origin %s, cursor %s, pending C", st, ok, err, o.Since, now)
 	}
 }
