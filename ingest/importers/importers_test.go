@@ -204,6 +204,7 @@ func TestTransportRateLimitBody(t *testing.T) {
 		{"body longer", "0", "wait_ms=300", 0, 300 * time.Millisecond},
 		{"capped", "", "wait_ms=5000", 200 * time.Millisecond, 200 * time.Millisecond},
 		{"neither: backoff", "", "slow down", 0, 0},
+		{"body past (a clock ahead): backoff", "", "wait_ms=-500", 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

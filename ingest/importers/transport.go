@@ -201,12 +201,17 @@ func (t *Transport) rateLimited(resp *http.Response, p RetryPolicy, n int) time.
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	fromBody, okBody := t.RateLimitBody(body, now)
+	// A time in the body is read against this machine's clock: one already
+	// past (a clock ahead of the vendor's) says nothing, and the headers or
+	// the backoff decide, so that a skewed clock never retries at once
+	// again and again.
+	okBody = okBody && fromBody > 0
 	fromHeader, okHeader := headerWait(resp.Header, now)
 	switch {
 	case okBody && okHeader:
 		return min(max(fromBody, fromHeader), p.MaxDelay)
 	case okBody:
-		return min(max(fromBody, 0), p.MaxDelay)
+		return min(fromBody, p.MaxDelay)
 	}
 	return rateLimitWait(resp.Header, now, p, n)
 }
