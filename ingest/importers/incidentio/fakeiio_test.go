@@ -53,6 +53,7 @@ type fakeIIO struct {
 	mu       sync.Mutex
 	script   map[string][]scripted
 	requests []string
+	hook     func(*http.Request) // runs before each answer
 }
 
 type obj = map[string]any
@@ -89,6 +90,9 @@ func apiError(w http.ResponseWriter, code int, typ, errCode, msg string) {
 }
 
 func (f *fakeIIO) serve(w http.ResponseWriter, r *http.Request) {
+	if f.hook != nil {
+		f.hook(r)
+	}
 	path := r.URL.Path
 	f.mu.Lock()
 	f.requests = append(f.requests, path+"?"+r.URL.RawQuery)

@@ -3,6 +3,9 @@ package incidentio_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -579,5 +582,138 @@ func TestImportOlderPart(t *testing.T) {
 	st, ok, err := s.ImportState(ctx, incidentio.Source)
 	if err != nil || !ok || !st.Origin.Equal(o.Since) || !st.Cursor.Equal(now) || !reflect.DeepEqual(st.Pending, []string{"incident:01INCC"}) {
 		t.Errorf("state %+v (%v %v), want origin %s, cursor %s, pending C", st, ok, err, o.Since, now)
+	}
+}
+
+// TestMain doubles as the child process of the crash test: with
+// PAGERLENS_TEST_IIO_CHILD set it imports into that store from that server.
+func TestMain(m *testing.M) {
+	if db := os.Getenv("PAGERLENS_TEST_IIO_CHILD"); db != "" {
+		s, err := store.Open(context.Background(), db, store.DefaultOptions())
+		if err != nil {
+			os.Exit(3)
+		}
+		if _, err := incidentio.Import(context.Background(), s, options(os.Getenv("PAGERLENS_TEST_IIO_URL"))); err != nil {
+			os.Exit(4)
+		}
+		s.Close()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestImportKilled: a child process importing is killed (SIGKILL) while it
+// reads the fourth window; a rerun then completes, and the store holds
+// exactly what a clean run stores.
+func TestImportKilled(t *testing.T) {
+	ctx := context.Background()
+	f := history(t)
+	reached := make(chan struct{})
+	release := make(chan struct{})
+	var once bool
+	f.hook = func(r *http.Request) {
+		if r.URL.Path == "/v2/incidents" && r.URL.Query().Get("created_at[gte]") == "2026-03-07" && !once {
+			once = true
+			close(reached)
+			<-release
+		}
+	}
+	srv := f.start()
+	defer close(release)
+	db := filepath.Join(t.TempDir(), "killed.duckdb")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "PAGERLENS_TEST_IIO_CHILD="+db, "PAGERLENS_TEST_IIO_URL="+srv.URL)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reached:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the child never reached the fourth window")
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	s := openStore(t, db)
+	st, ok, err := s.ImportState(ctx, incidentio.Source)
+	if err != nil || !ok || !st.Cursor.Equal(time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("after the kill: state %+v ok=%v err=%v, want cursor 03-07 (three windows committed)", st, ok, err)
+	}
+	sum, err := incidentio.Import(ctx, s, options(srv.URL))
+	if err != nil || sum.Windows != 2 {
+		t.Fatalf("rerun: %v, %d windows; want 2 (03-07..03-10)", err, sum.Windows)
+	}
+	clean := openStore(t, filepath.Join(t.TempDir(), "clean.duckdb"))
+	if _, err := incidentio.Import(ctx, clean, options(history(t).start().URL)); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dump(t, s), dump(t, clean); !reflect.DeepEqual(a, b) {
+		t.Errorf("killed and rerun differs from a clean run:\n%s\n---\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+}
+
+// TestShiftEdges: schedule_entries lists the entries overlapping the window
+// asked, whole; each window takes the starts in [start, end) and the ends in
+// (start, end]. An entry running at --since starts at --since; one ending
+// on a window's edge ends there, once; one running past --until has no end
+// until a later run reads it, which adds no second start. Zones: the
+// roster's (Ben), else the schedule's (Ana, Cai).
+func TestShiftEdges(t *testing.T) {
+	ctx := context.Background()
+	f := history(t)
+	f.incidents, f.escalations = nil, nil
+	f.entries["SCPAY"] = []obj{
+		entry(cai, "2026-02-28T20:00:00Z", "2026-03-01T12:00:00Z"),                          // across --since
+		entry(ana, "2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"),                          // ends on the edge of windows 1 and 2
+		entry(ben, "2026-03-03T00:00:00Z", "2026-03-05T00:00:00Z"),                          // exactly window 2
+		entry(ana, "2026-03-09T18:00:00Z", "2026-03-11T06:00:00Z"),                          // across --until (now)
+		{"user": nil, "start_at": "2026-03-05T00:00:00Z", "end_at": "2026-03-06T00:00:00Z"}, // nobody on call: skipped
+	}
+	srv := f.start()
+	s := openStore(t, filepath.Join(t.TempDir(), "i.duckdb"))
+	if _, err := incidentio.Import(ctx, s, options(srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	shifts := func() []string {
+		rows, err := s.DB().Query(`SELECT concat_ws(' ', type, strftime(time, '%m-%d %H:%M'), responder, responder_tz, schedule) FROM events
+			WHERE type LIKE 'shift.%' ORDER BY time, type DESC`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, l)
+		}
+		return out
+	}
+	want := []string{
+		"shift.started 03-01 00:00 01CAI Europe/Berlin Payments Primary",
+		"shift.ended 03-01 12:00 01CAI Europe/Berlin Payments Primary",
+		"shift.started 03-02 00:00 01ANA Europe/Berlin Payments Primary",
+		"shift.started 03-03 00:00 01BEN America/New_York Payments Primary",
+		"shift.ended 03-03 00:00 01ANA Europe/Berlin Payments Primary",
+		"shift.ended 03-05 00:00 01BEN America/New_York Payments Primary",
+		"shift.started 03-09 18:00 01ANA Europe/Berlin Payments Primary",
+	}
+	if got := shifts(); !reflect.DeepEqual(got, want) {
+		t.Errorf("shifts:\n got %q\nwant %q", got, want)
+	}
+	later := time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC)
+	o := options(srv.URL)
+	o.Until, o.Now = later, func() time.Time { return later }
+	if _, err := incidentio.Import(ctx, s, o); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, "shift.ended 03-11 06:00 01ANA Europe/Berlin Payments Primary")
+	if got := shifts(); !reflect.DeepEqual(got, want) {
+		t.Errorf("shifts after a later run:\n got %q\nwant %q", got, want)
 	}
 }
