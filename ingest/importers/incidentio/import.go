@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -115,14 +114,6 @@ type run struct {
 	prog      importers.Progress
 }
 
-// batch is what one window adds to the store.
-type batch struct {
-	rows []store.Row
-	dls  []store.DeadLetter
-	open []string // incidents and escalations not over when read
-	bad  bool     // a page of the wrong shape: the window is not complete
-}
-
 // Import reads [o.Since, o.Until) from incident.io into s and returns what
 // it did. It resumes from the stored cursor: windows already complete are
 // not read again (a Since before the stored origin reads the older part
@@ -210,123 +201,25 @@ func (r *run) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// What to read: [since, origin) if the stored range does not reach back
-	// to since, then [max(since, cursor), until).
-	origin, cursor := r.o.Since, r.o.Since
-	var back, fwd []importers.Window
-	if have {
-		origin, cursor = state.Origin, state.Cursor
-		if r.o.Since.Before(origin) {
-			back = importers.Split(r.o.Since, earliest(origin, r.o.Until), r.o.Window)
-		}
-		from := latest(r.o.Since, cursor)
-		if r.o.Since.After(cursor) {
-			// A gap after the stored range: the complete range starts anew.
-			origin, cursor = r.o.Since, r.o.Since
-		}
-		fwd = importers.Split(from, r.o.Until, r.o.Window)
-	} else {
-		fwd = importers.Split(r.o.Since, r.o.Until, r.o.Window)
-	}
-	r.sum.Windows = len(back) + len(fwd)
+	plan := importers.NewPlan(state, have, r.o.Since, r.o.Until, r.o.Window)
+	r.sum.Windows = plan.Windows()
 	r.prog.WindowsTotal = r.sum.Windows
-	r.sum.Cursor = cursor
+	r.sum.Cursor = plan.Cursor
 
 	// The schedules come first: a refused token ends the run before
 	// anything is written.
 	if err := r.readSchedules(ctx); err != nil {
 		return err
 	}
-	pending := state.Pending
-	if len(pending) > 0 {
-		var b batch
-		for _, p := range pending {
-			if err := r.pendingItem(ctx, p, &b); err != nil {
-				return err
-			}
-		}
-		pending = slices.Compact(slices.Sorted(slices.Values(b.open)))
-		if b.bad { // keep them all, to read again
-			pending = mergePending(state.Pending, b.open)
-		}
-		if err := r.write(ctx, &b, store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}); err != nil {
-			return err
-		}
-	}
-	complete := true // every window so far was complete: the cursor may move
-	for i, w := range back {
-		b, err := r.window(ctx, w)
-		if err != nil {
-			return err
-		}
-		complete = complete && !b.bad
-		pending = mergePending(pending, b.open)
-		st := store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}
-		if i == len(back)-1 && complete {
-			origin = r.o.Since // the older part is complete as a whole
-			st.Origin = origin
-		}
-		if err := r.write(ctx, &b, st); err != nil {
-			return err
-		}
-		r.windowDone(w, !b.bad)
-	}
-	complete = true
-	for _, w := range fwd {
-		b, err := r.window(ctx, w)
-		if err != nil {
-			return err
-		}
-		complete = complete && !b.bad
-		pending = mergePending(pending, b.open)
-		if complete && w.End.After(cursor) {
-			cursor = w.End
-		}
-		if err := r.write(ctx, &b, store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}); err != nil {
-			return err
-		}
-		r.windowDone(w, !b.bad)
-	}
-	r.sum.Cursor, r.sum.Pending = cursor, len(pending)
-	if r.sum.WindowsDone < r.sum.Windows {
-		return fmt.Errorf("incidentio: %d of %d windows had answers of the wrong shape (dead-lettered, see the problems); the cursor stays before the first, so the next run reads them again",
-			r.sum.Windows-r.sum.WindowsDone, r.sum.Windows)
-	}
-	return nil
-}
-
-func mergePending(a, b []string) []string {
-	return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a), b...))))
-}
-
-func (r *run) windowDone(w importers.Window, complete bool) {
-	if complete {
-		r.sum.WindowsDone++
-	}
-	r.prog.WindowsDone++
-	r.prog.Window = w
-	if r.o.Observer != nil {
-		r.o.Observer.Progress(r.prog)
-	}
-}
-
-// write stores one window's batch with the state.
-func (r *run) write(ctx context.Context, b *batch, st store.ImportState) error {
-	res, err := r.st.WriteBatch(ctx, store.Batch{Rows: b.rows, DeadLetters: b.dls, State: &st})
-	if err != nil {
-		return fmt.Errorf("incidentio: %w", err)
-	}
-	r.sum.Stored += res.Stored
-	r.sum.Duplicates += res.Duplicates
-	r.sum.DeadLettered += res.DeadLettered
-	return nil
+	return importers.Walk{Source: Source, Store: r.st, Summary: &r.sum, Progress: &r.prog, Observer: r.o.Observer,
+		ReadPending: r.pendingItem, ReadWindow: r.window}.Run(ctx, plan)
 }
 
 // readSchedules reads the schedules (their names, zones and rotations'
 // users). A page of the wrong shape ends the run (dead-lettered) before any
 // event is written: without the schedules no shift could be read.
 func (r *run) readSchedules(ctx context.Context) error {
-	var b batch
+	var b importers.Batch
 	raws, err := r.api.list(ctx, "/v2/schedules", "schedules", nil, maxPageSchedules)
 	if err != nil {
 		var bp *badPage
@@ -365,11 +258,11 @@ func (r *run) readSchedules(ctx context.Context) error {
 }
 
 // deadLetters writes b's dead letters alone (no events, the state as it is).
-func (r *run) deadLetters(ctx context.Context, b *batch) error {
-	if len(b.dls) == 0 {
+func (r *run) deadLetters(ctx context.Context, b *importers.Batch) error {
+	if len(b.DeadLetters) == 0 {
 		return nil
 	}
-	res, err := r.st.WriteBatch(ctx, store.Batch{DeadLetters: b.dls})
+	res, err := r.st.WriteBatch(ctx, store.Batch{DeadLetters: b.DeadLetters})
 	if err != nil {
 		return fmt.Errorf("incidentio: %w", err)
 	}
@@ -379,7 +272,7 @@ func (r *run) deadLetters(ctx context.Context, b *batch) error {
 
 // problem reports an item that cannot be imported and, with b, dead-letters
 // its raw bytes (the run's summary lists it by id).
-func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string, raw []byte) {
+func (r *run) problem(b *importers.Batch, kind, id string, reason event.Reason, msg string, raw []byte) {
 	// The same item met again (listed by two windows, read again as
 	// pending) is one problem and one dead letter, whose offset is a hash
 	// of the item: a later run does not dead-letter it twice either.
@@ -397,7 +290,7 @@ func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string
 	if b == nil {
 		return
 	}
-	b.dls = append(b.dls, store.DeadLetter{
+	b.DeadLetters = append(b.DeadLetters, store.DeadLetter{
 		Raw: raw, Topic: Topic, Offset: off, Format: DeadLetterFormat,
 		Reason: string(reason), Error: fmt.Sprintf("incidentio %s %s: %s", kind, id, msg),
 	})
@@ -405,12 +298,12 @@ func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string
 
 // pageError records a page of the wrong shape in b and marks the window
 // incomplete; other errors are returned.
-func (r *run) pageError(b *batch, kind string, err error) error {
+func (r *run) pageError(b *importers.Batch, kind string, err error) error {
 	var bp *badPage
 	if !errors.As(err, &bp) {
 		return err
 	}
-	b.bad = true
+	b.Bad = true
 	r.problem(b, kind, bp.path, bp.reason, bp.msg, bp.raw)
 	return nil
 }
@@ -426,8 +319,8 @@ func created(w importers.Window) url.Values {
 
 // window reads the incidents and escalations created in w and every
 // schedule's entries over w.
-func (r *run) window(ctx context.Context, w importers.Window) (batch, error) {
-	var b batch
+func (r *run) window(ctx context.Context, w importers.Window) (importers.Batch, error) {
+	var b importers.Batch
 	r.prog.Window = w
 	raws, err := r.api.list(ctx, "/v2/incidents", "incidents", created(w), maxPageIncidents)
 	if err != nil {
@@ -468,7 +361,7 @@ func (r *run) window(ctx context.Context, w importers.Window) (batch, error) {
 }
 
 // decodeIncident reads one incident item; a problem if it cannot be read.
-func (r *run) decodeIncident(b *batch, raw json.RawMessage) (decode.IncidentIOIncident, time.Time, bool) {
+func (r *run) decodeIncident(b *importers.Batch, raw json.RawMessage) (decode.IncidentIOIncident, time.Time, bool) {
 	var inc decode.IncidentIOIncident
 	if err := json.Unmarshal(raw, &inc); err != nil || inc.ID == "" {
 		msg := "not an incident object"
@@ -487,7 +380,7 @@ func (r *run) decodeIncident(b *batch, raw json.RawMessage) (decode.IncidentIOIn
 }
 
 // decodeEscalation reads one escalation item; a problem if it cannot be read.
-func (r *run) decodeEscalation(b *batch, raw json.RawMessage) (apiEscalation, time.Time, bool) {
+func (r *run) decodeEscalation(b *importers.Batch, raw json.RawMessage) (apiEscalation, time.Time, bool) {
 	var esc apiEscalation
 	if err := json.Unmarshal(raw, &esc); err != nil || esc.ID == "" {
 		msg := "not an escalation object"
@@ -507,7 +400,7 @@ func (r *run) decodeEscalation(b *batch, raw json.RawMessage) (apiEscalation, ti
 
 // pendingItem reads an incident or escalation left open by the last run
 // again.
-func (r *run) pendingItem(ctx context.Context, p string, b *batch) error {
+func (r *run) pendingItem(ctx context.Context, p string, b *importers.Batch) error {
 	kind, id, path, key := "incident", strings.TrimPrefix(p, pendingIncident), "/v2/incidents/", "incident"
 	if strings.HasPrefix(p, pendingEscalation) {
 		kind, id, path, key = "escalation", strings.TrimPrefix(p, pendingEscalation), "/v2/escalations/", "escalation"
@@ -522,7 +415,7 @@ func (r *run) pendingItem(ctx context.Context, p string, b *batch) error {
 		if perr := r.pageError(b, kind, err); perr != nil {
 			return perr
 		}
-		b.open = append(b.open, p) // read again next run
+		b.Open = append(b.Open, p) // read again next run
 		return nil
 	}
 	if kind == "escalation" {
@@ -549,13 +442,13 @@ func (r *run) zone(who, userID string) string {
 	return r.userZone[userID]
 }
 
-func (r *run) add(b *batch, kind, id string, raw []byte, evs ...event.Event) {
+func (r *run) add(b *importers.Batch, kind, id string, raw []byte, evs ...event.Event) {
 	for i := range evs {
 		if err := event.Validate(&evs[i], r.o.Limits); err != nil {
 			r.problem(b, kind, id, reasonOf(err), fmt.Sprintf("%s: %v", evs[i].Type, err), raw)
 			continue
 		}
-		b.rows = append(b.rows, store.Row{Event: evs[i], Topic: Topic})
+		b.Rows = append(b.Rows, store.Row{Event: evs[i], Topic: Topic})
 		r.sum.Events++
 	}
 }
@@ -566,18 +459,4 @@ func reasonOf(err error) event.Reason {
 		return e.Reason
 	}
 	return event.ReasonBadValue
-}
-
-func earliest(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-func latest(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }

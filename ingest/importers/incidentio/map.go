@@ -43,13 +43,13 @@ func incidentOver(s *decode.IncidentIOStatus) bool {
 //     event incident_status_updated_v2 would give (closed → resolved,
 //     learning → mitigated, back to live → reopened); on a change of
 //     severity an incident.severity_changed.
-func (r *run) incident(ctx context.Context, inc *decode.IncidentIOIncident, created time.Time, raw json.RawMessage, b *batch) error {
+func (r *run) incident(ctx context.Context, inc *decode.IncidentIOIncident, created time.Time, raw json.RawMessage, b *importers.Batch) error {
 	if inc.Skipped() {
 		r.sum.Skipped++ // a test or tutorial incident, as the decoder skips it
 		return nil
 	}
 	if !incidentOver(inc.Status) {
-		b.open = append(b.open, pendingIncident+inc.ID)
+		b.Open = append(b.Open, pendingIncident+inc.ID)
 	}
 	evs := []event.Event{r.mp.Triggered(inc, created)}
 	evs = append(evs, r.mp.Roles(inc, created)...)
@@ -58,7 +58,7 @@ func (r *run) incident(ctx context.Context, inc *decode.IncidentIOIncident, crea
 		if perr := r.pageError(b, "incident_updates", err); perr != nil {
 			return perr
 		}
-		b.open = append(b.open, pendingIncident+inc.ID) // its updates are read again next run
+		b.Open = append(b.Open, pendingIncident+inc.ID) // its updates are read again next run
 		r.add(b, "incident", inc.ID, raw, evs...)
 		return nil
 	}
@@ -138,9 +138,9 @@ func escalationOver(status string) bool {
 // escalation, and its acknowledgements are skipped (no incident to time).
 // Other events (triggered, notified_channels, resolved, …) are no
 // canonical event.
-func (r *run) escalation(esc *apiEscalation, raw json.RawMessage, b *batch) {
+func (r *run) escalation(esc *apiEscalation, raw json.RawMessage, b *importers.Batch) {
 	if !escalationOver(esc.Status) {
-		b.open = append(b.open, pendingEscalation+esc.ID)
+		b.Open = append(b.Open, pendingEscalation+esc.ID)
 	}
 	incID, alertKey := "", ""
 	if len(esc.RelatedIncidents) > 0 && esc.RelatedIncidents[0].ID != "" {
@@ -190,7 +190,7 @@ func (r *run) escalation(esc *apiEscalation, raw json.RawMessage, b *batch) {
 // start of the range imported (--since, or the start of an older part)
 // starts at w.Start: its true start is outside the range. The zone is the
 // roster's, else the schedule's (users carry none).
-func (r *run) shifts(ctx context.Context, w importers.Window, b *batch) error {
+func (r *run) shifts(ctx context.Context, w importers.Window, b *importers.Batch) error {
 	rangeStart := w.Start.Equal(r.o.Since)
 	for _, sc := range r.schedules {
 		raws, err := r.api.entries(ctx, sc.ID, w.Start, w.End)
@@ -246,7 +246,7 @@ func (r *run) shifts(ctx context.Context, w importers.Window, b *batch) error {
 					r.problem(b, "schedule_entry", id, reasonOf(err), err.Error(), raw)
 					return
 				}
-				b.rows = append(b.rows, store.Row{Event: ev, Topic: Topic})
+				b.Rows = append(b.Rows, store.Row{Event: ev, Topic: Topic})
 				r.sum.Events++
 			}
 			switch {
