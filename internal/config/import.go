@@ -15,6 +15,8 @@ type Import struct {
 	Opsgenie  *ImportSource `yaml:"opsgenie"`
 	// OnCall is Grafana OnCall; api_url is required (the instance's URL).
 	OnCall *ImportSource `yaml:"oncall"`
+	// IncidentIO is incident.io (api_url defaults to https://api.incident.io).
+	IncidentIO *ImportSource `yaml:"incidentio"`
 }
 
 // ImportSource is one polled API.
@@ -50,6 +52,9 @@ func (i Import) Sources() map[string]*ImportSource {
 	}
 	if i.OnCall != nil {
 		out["oncall"] = i.OnCall
+	}
+	if i.IncidentIO != nil {
+		out["incidentio"] = i.IncidentIO
 	}
 	return out
 }
