@@ -30,8 +30,8 @@ type ImportSource struct {
 	// Since is how far back the first run reaches, a duration back from
 	// now such as 90d (default 90d); later runs resume from the cursor.
 	Since string `yaml:"since"`
-	// Teams restricts the import to these team ids (PagerDuty team_ids;
-	// the other vendors import every team).
+	// Teams restricts the import to these team ids (PagerDuty team_ids only;
+	// refused for the other vendors, which import every team).
 	Teams []string `yaml:"teams"`
 }
 

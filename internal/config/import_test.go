@@ -21,6 +21,9 @@ func TestImportSources(t *testing.T) {
 			want: []string{"incidentio", "oncall", "opsgenie", "pagerduty"}},
 		{name: "incidentio without a token file", yaml: "import:\n  incidentio: {every: 5m}\n", wantErr: "import.incidentio.token_file"},
 		{name: "incidentio polled too often", yaml: "import:\n  incidentio: {token_file: /k, every: 1s}\n", wantErr: "import.incidentio.every"},
+		// Only PagerDuty's API is filtered by team: a filter the others
+		// would ignore is refused rather than silently importing every team.
+		{name: "a team filter where there is none", yaml: "import:\n  opsgenie: {token_file: /k, teams: [a]}\n", wantErr: "import.opsgenie.teams"},
 		{name: "misspelt", yaml: "import:\n  incident_io: {token_file: /k}\n", wantErr: "incident_io"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
