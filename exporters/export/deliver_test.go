@@ -99,7 +99,7 @@ func TestScheduledRunDelivers(t *testing.T) {
 	}
 	m = gather(t, reg)
 	for k, want := range map[string]float64{
-		`pagerlens_export_runs_total{export="weekly-fatigue",outcome="success"}`:                          1,
+		`pagerlens_export_runs_total{export="weekly-fatigue",outcome="success"}`:                        1,
 		`pagerlens_export_deliveries_total{export="weekly-fatigue",outcome="success",target="webhook"}`: 1,
 		`pagerlens_export_deliveries_total{export="weekly-fatigue",outcome="failure",target="webhook"}`: 1,
 		`pagerlens_export_deliveries_total{export="weekly-fatigue",outcome="success",target="slack"}`:   1,
