@@ -32,17 +32,8 @@ func OpenIncidents(ctx context.Context, db *sql.DB, now time.Time, team string) 
 	if err != nil {
 		return nil, err
 	}
-	a := &queryArgs{}
-	n := a.ts(now)
-	q := `SELECT coalesce(team, ''), incident_id, coalesce(service, ''), coalesce(severity, ''), triggered_at,
-	coalesce(acknowledged_by, ''), (epoch_ms(` + n + `) - epoch_ms(triggered_at)) / 1000.0
-FROM ` + incidentsAsOf(n, future) + `
-WHERE triggered_at <= ` + n + ` AND resolved_at IS NULL`
-	if team != "" {
-		q += ` AND coalesce(team, '') = ` + a.str(team)
-	}
-	q += ` ORDER BY triggered_at, incident_id`
-	rows, err := db.QueryContext(ctx, q, a.vals...)
+	q, args := openIncidentsQuery(now, team, future)
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("open incidents: %w", err)
 	}
@@ -60,6 +51,21 @@ WHERE triggered_at <= ` + n + ` AND resolved_at IS NULL`
 		return nil, fmt.Errorf("open incidents: %w", err)
 	}
 	return out, nil
+}
+
+// openIncidentsQuery: the incidents open at now, of team ("" for all).
+func openIncidentsQuery(now time.Time, team string, future bool) (string, []any) {
+	a := &queryArgs{}
+	n := a.ts(now)
+	q := `SELECT coalesce(team, ''), incident_id, coalesce(service, ''), coalesce(severity, ''), triggered_at,
+	coalesce(acknowledged_by, ''), (epoch_ms(` + n + `) - epoch_ms(triggered_at)) / 1000.0
+FROM ` + incidentsAsOf(n, future) + `
+WHERE triggered_at <= ` + n + ` AND resolved_at IS NULL`
+	if team != "" {
+		q += ` AND coalesce(team, '') = ` + a.str(team)
+	}
+	q += ` ORDER BY triggered_at, incident_id`
+	return q, a.vals
 }
 
 // OnCallShift is a shift from the shift events: either on call at Now (Now
@@ -87,6 +93,34 @@ type OnCallShift struct {
 // roster's. Rows are ordered by team, schedule, current first, start and
 // responder.
 func OnCallAt(ctx context.Context, db *sql.DB, cfg Config, team string) ([]OnCallShift, error) {
+	q, args := onCallAtQuery(cfg, team)
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("on call: %w", err)
+	}
+	defer rows.Close()
+	out := []OnCallShift{}
+	for rows.Next() {
+		var r OnCallShift
+		var end sql.NullTime
+		if err := rows.Scan(&r.Team, &r.Schedule, &r.Responder, &r.Start, &end, &r.Current); err != nil {
+			return nil, fmt.Errorf("on call: scan: %w", err)
+		}
+		r.Start = r.Start.UTC()
+		if end.Valid {
+			t := end.Time.UTC()
+			r.End = &t
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("on call: %w", err)
+	}
+	return out, nil
+}
+
+// onCallAtQuery: who is on call at cfg.Now and next, of team ("" for all).
+func onCallAtQuery(cfg Config, team string) (string, []any) {
 	a := &queryArgs{}
 	now := a.ts(cfg.Now)
 	q := `WITH ` + rosterCTEs(cfg, a) + `
@@ -122,27 +156,5 @@ SELECT team, schedule, responder, s, e, current FROM (SELECT * FROM cur UNION AL
 		q += ` WHERE team = ` + a.str(team)
 	}
 	q += ` ORDER BY team, schedule, current DESC, s, responder`
-	rows, err := db.QueryContext(ctx, q, a.vals...)
-	if err != nil {
-		return nil, fmt.Errorf("on call: %w", err)
-	}
-	defer rows.Close()
-	out := []OnCallShift{}
-	for rows.Next() {
-		var r OnCallShift
-		var end sql.NullTime
-		if err := rows.Scan(&r.Team, &r.Schedule, &r.Responder, &r.Start, &end, &r.Current); err != nil {
-			return nil, fmt.Errorf("on call: scan: %w", err)
-		}
-		r.Start = r.Start.UTC()
-		if end.Valid {
-			t := end.Time.UTC()
-			r.End = &t
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("on call: %w", err)
-	}
-	return out, nil
+	return q, a.vals
 }
