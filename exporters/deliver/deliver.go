@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/textproto"
+	neturl "net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -217,7 +218,12 @@ func (d *Deliverer) post(ctx context.Context, url, bearer string, body []byte, n
 	}
 	resp, err := d.o.HTTPClient.Do(req)
 	if err != nil {
-		// Errors of net/http name the URL: replace it.
+		// net/http's *url.Error names the URL, a credential for Slack:
+		// keep only its cause (and strip the URL should the cause repeat it).
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("%s: %s", name, strings.ReplaceAll(err.Error(), url, "<url>"))
 	}
 	defer resp.Body.Close()

@@ -501,3 +501,25 @@ func TestDryRunSendsNothing(t *testing.T) {
 		}
 	}
 }
+
+// A Slack webhook that cannot be reached is retried, then a failure whose
+// error and log never show the URL (the credential).
+func TestSlackUnreachableHidesTheURL(t *testing.T) {
+	h := startHook(t)
+	url := h.URL + "/services/T000/B000/SECRETPART"
+	h.Close()
+	w := written(t, "html", "<html></html>")
+	tg := Target{Slack: &Slack{WebhookURLFile: secretFile(t, url)}}
+	var logs bytes.Buffer
+	d, err := New(Options{Exports: map[string][]Target{w.Export: {tg}}, Backoff: time.Millisecond, Attempts: 2, Logger: slogTo(&logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := d.Deliver(context.Background(), w, []Target{tg})
+	if res[0].Err == nil || res[0].Attempts != 2 {
+		t.Fatalf("result %+v, want a failure after 2 attempts", res[0])
+	}
+	if strings.Contains(res[0].Err.Error()+logs.String(), "SECRETPART") {
+		t.Errorf("the webhook URL leaked: %v\n%s", res[0].Err, logs.String())
+	}
+}
