@@ -73,8 +73,8 @@ func emailTarget(s *smtpServer, t *testing.T, pwFile string) Target {
 // parts reads a MIME message: its header and each leaf part's content
 // type, disposition file name and decoded body.
 type part struct {
-	ctype, filename string
-	body            []byte
+	ctype, filename, cid string
+	body                 []byte
 }
 
 func readParts(t *testing.T, raw []byte) (*mail.Message, []part) {
@@ -114,7 +114,7 @@ func readParts(t *testing.T, raw []byte) (*mail.Message, []part) {
 			if p.Header.Get("Content-Transfer-Encoding") == "base64" {
 				b = decodeBase64(t, b)
 			}
-			out = append(out, part{ctype: pt, filename: p.FileName(), body: b})
+			out = append(out, part{ctype: pt, filename: p.FileName(), cid: p.Header.Get("Content-Id"), body: b})
 		}
 	}
 	walk(msg.Header.Get("Content-Type"), msg.Body)
@@ -125,17 +125,24 @@ func TestEmailThroughSMTP(t *testing.T) {
 	srv := startSMTP(t, "pagerlens", "s3cret pw")
 	pw := secretFile(t, "s3cret pw")
 	html := "<!doctype html><html><body><h1>Pager fatigue</h1><svg viewBox=\"0 0 10 10\"></svg></body></html>"
+	pngData := []byte("\x89PNG\r\n\x1a\n not really")
 	for _, tc := range []struct {
 		format, content string
 		wantTypes       []string // leaf parts in order
 		wantFile        string   // the attachment's name, "" for none
+		emailHTML       string   // Written.EmailHTML with one inline image
 	}{
-		{"html", html, []string{"text/plain", "text/html"}, ""},
-		{"csv", "window,team\n30d,payments\n", []string{"text/plain", "text/csv"}, "weekly-fatigue-2026-12-07.csv"},
-		{"md", "# Pager fatigue\n", []string{"text/plain", "text/markdown"}, "weekly-fatigue-2026-12-07.md"},
+		{"html", html, []string{"text/plain", "text/html"}, "", ""},
+		{"html", html, []string{"text/plain", "text/html", "image/png"}, "", `<html><img src="cid:chart-1.png"></html>`},
+		{"csv", "window,team\n30d,payments\n", []string{"text/plain", "text/csv"}, "weekly-fatigue-2026-12-07.csv", ""},
+		{"md", "# Pager fatigue\n", []string{"text/plain", "text/markdown"}, "weekly-fatigue-2026-12-07.md", ""},
 	} {
 		t.Run(tc.format, func(t *testing.T) {
 			w := written(t, tc.format, tc.content)
+			if tc.emailHTML != "" {
+				w.EmailHTML = []byte(tc.emailHTML)
+				w.Inline = []InlineImage{{Name: "chart-1.png", ContentType: "image/png", Data: pngData}}
+			}
 			tg := emailTarget(srv, t, pw)
 			d, _ := newDeliverer(t, map[string][]Target{w.Export: {tg}})
 			before := len(srv.received())
@@ -171,8 +178,15 @@ func TestEmailThroughSMTP(t *testing.T) {
 			if !strings.Contains(string(parts[0].body), "Sleep interruptions: 3") {
 				t.Errorf("text part lacks the summary:\n%s", parts[0].body)
 			}
-			if string(parts[1].body) != tc.content {
-				t.Errorf("export part = %q, want the file's bytes %q", parts[1].body, tc.content)
+			want := tc.content
+			if tc.emailHTML != "" {
+				want = tc.emailHTML
+				if p := parts[2]; !bytes.Equal(p.body, pngData) || p.cid != "<chart-1.png>" {
+					t.Errorf("inline image: cid %q, %d bytes", p.cid, len(p.body))
+				}
+			}
+			if string(parts[1].body) != want {
+				t.Errorf("export part = %q, want %q", parts[1].body, want)
 			}
 			if parts[1].filename != tc.wantFile {
 				t.Errorf("attachment name %q, want %q", parts[1].filename, tc.wantFile)

@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,9 +13,10 @@ import (
 )
 
 // emailMessage builds the multipart message: the summary as text/plain;
-// an HTML export as the text/html alternative (the report is
-// self-contained: its charts are inline SVG and its heat map a coloured
-// table, so no part refers to another); any other export attached.
+// an HTML export as the text/html alternative, with its charts as inline
+// image parts when the export supplied them (Written.EmailHTML: the file's
+// charts are inline SVG, which most mail clients drop); any other export
+// attached.
 func emailMessage(w Written, e Email) (*mail.Msg, error) {
 	m := mail.NewMsg()
 	if err := m.From(e.From); err != nil {
@@ -33,11 +35,20 @@ func emailMessage(w Written, e Email) (*mail.Msg, error) {
 	m.SetMessageID()
 	m.SetBodyString(mail.TypeTextPlain, w.Summary.Text()+"\nThe full export is "+htmlOrAttached(w)+".\n")
 	if w.Format == "html" {
-		b, err := os.ReadFile(w.Path)
-		if err != nil {
-			return nil, fmt.Errorf("read the export: %w", err)
+		b := w.EmailHTML
+		if b == nil {
+			var err error
+			if b, err = os.ReadFile(w.Path); err != nil {
+				return nil, fmt.Errorf("read the export: %w", err)
+			}
 		}
 		m.AddAlternativeString(mail.TypeTextHTML, string(b))
+		for _, im := range w.Inline {
+			if err := m.EmbedReader(im.Name, bytes.NewReader(im.Data), mail.WithFileContentType(mail.ContentType(im.ContentType)),
+				mail.WithFileContentID("<"+im.Name+">")); err != nil {
+				return nil, fmt.Errorf("embed %s: %w", im.Name, err)
+			}
+		}
 	} else {
 		f, err := os.Open(w.Path)
 		if err != nil {

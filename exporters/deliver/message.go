@@ -22,6 +22,19 @@ type Written struct {
 	Summary Summary
 	// JSON is the machine format POSTed by the webhook target.
 	JSON []byte
+	// EmailHTML, when set, is the HTML part of the email in place of the
+	// file's bytes: the report with its charts as Inline images (mail
+	// clients mostly drop inline SVG).
+	EmailHTML []byte
+	Inline    []InlineImage
+}
+
+// InlineImage is an image part of the email, referred to from EmailHTML as
+// cid:<Name>.
+type InlineImage struct {
+	Name        string // also the Content-ID
+	ContentType string // image/png
+	Data        []byte
 }
 
 // Summary is what a reader sees first: a title and a few figures per team.

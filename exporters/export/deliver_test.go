@@ -132,3 +132,28 @@ func TestWeekTrend(t *testing.T) {
 		}
 	}
 }
+
+// A fatigue report in HTML with delivery targets carries the email
+// rendering: its charts as PNG parts referred to by cid:.
+func TestRunCarriesEmailCharts(t *testing.T) {
+	st := testkit.SynthStore(t, fixedNow)
+	job := export.Job{Name: "r", What: export.FatigueReport, Format: "html", Dir: t.TempDir(),
+		Deliver: []deliver.Target{{Webhook: &deliver.Webhook{URL: "https://hooks.example.com/r"}}}}
+	res, err := export.Run(context.Background(), st, job, fixedNow, analytics.DefaultConfig(fixedNow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := res.Written
+	// 2 teams × (heat map, trend).
+	if len(w.Inline) != 4 {
+		t.Fatalf("%d inline images, want 4", len(w.Inline))
+	}
+	for _, im := range w.Inline {
+		if im.ContentType != "image/png" || !strings.Contains(string(w.EmailHTML), "cid:"+im.Name) {
+			t.Errorf("%s (%s) not referred to by the email HTML", im.Name, im.ContentType)
+		}
+	}
+	if w.Path != res.Path || w.Format != "html" || len(w.JSON) == 0 || len(w.Summary.Teams) != 2 {
+		t.Errorf("written %+v", w.Summary)
+	}
+}

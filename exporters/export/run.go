@@ -68,6 +68,16 @@ func run(ctx context.Context, st *store.Store, job Job, at time.Time, base analy
 		if written.JSON, err = json.Marshal(r); err != nil {
 			return Result{}, err
 		}
+		if f == report.HTML && len(job.Deliver) > 0 {
+			html, imgs, err := r.EmailHTML()
+			if err != nil {
+				return Result{}, err
+			}
+			written.EmailHTML = html
+			for _, im := range imgs {
+				written.Inline = append(written.Inline, deliver.InlineImage{Name: im.Name, ContentType: "image/png", Data: im.PNG})
+			}
+		}
 	case Handover:
 		f, _ := report.ParseFormat(job.Format)
 		d, err := handover.Build(ctx, st, handover.Options{Config: cfg, Window: w, Team: job.Team})
