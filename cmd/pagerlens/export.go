@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/exporters/deliver"
 	"github.com/pagerlens/pagerlens/exporters/export"
 	"github.com/pagerlens/pagerlens/internal/config"
@@ -42,16 +43,23 @@ instead, without the network and without writing into the job's dir.`,
 			if err := applyEnv(cmd); err != nil {
 				return err
 			}
-			cfg, _, err := wf.load()
-			if err != nil {
-				return err
-			}
 			var job export.Job
+			var cfg analytics.Config
+			var err error
 			if name != "" {
-				if job, err = configuredJob(cmd, wf, name, out); err != nil {
+				// The config is read once: its exports: entry and its
+				// analytics: section.
+				var c config.Config
+				if job, c, err = configuredJob(cmd, wf, name, out); err != nil {
+					return err
+				}
+				if cfg, err = analyticsConfig(c.Analytics, wf.now, wf.roster); err != nil {
 					return err
 				}
 			} else {
+				if cfg, _, err = wf.load(); err != nil {
+					return err
+				}
 				if doDeliver || dryRun {
 					return usageErrorf("--deliver and --dry-run need --name: the targets are an exports: entry's deliver:")
 				}
@@ -132,18 +140,18 @@ instead, without the network and without writing into the job's dir.`,
 // configuredJob is the exports: entry name of --config, with --window and
 // --dir applied when given. The entry's own flags (--what, --format,
 // --team, --filename) cannot be mixed in: the entry says them.
-func configuredJob(cmd *cobra.Command, wf windowFlags, name, dir string) (export.Job, error) {
+func configuredJob(cmd *cobra.Command, wf windowFlags, name, dir string) (export.Job, config.Config, error) {
 	if wf.configFile == "" {
-		return export.Job{}, usageErrorf("--name %q: needs --config, the file with the exports: entry", name)
+		return export.Job{}, config.Config{}, usageErrorf("--name %q: needs --config, the file with the exports: entry", name)
 	}
 	for _, fl := range []string{"what", "format", "team", "filename"} {
 		if cmd.Flags().Changed(fl) {
-			return export.Job{}, usageErrorf("--%s with --name: the exports: entry sets it", fl)
+			return export.Job{}, config.Config{}, usageErrorf("--%s with --name: the exports: entry sets it", fl)
 		}
 	}
 	c, err := config.Load(wf.configFile)
 	if err != nil {
-		return export.Job{}, exitError{code: 2, err: err}
+		return export.Job{}, c, exitError{code: 2, err: err}
 	}
 	var names []string
 	for _, j := range c.Exports {
@@ -159,7 +167,7 @@ func configuredJob(cmd *cobra.Command, wf windowFlags, name, dir string) (export
 				j.Dir = dir
 			}
 			j.Name = jn
-			return j, nil
+			return j, c, nil
 		}
 		names = append(names, jn)
 	}
@@ -169,5 +177,5 @@ func configuredJob(cmd *cobra.Command, wf windowFlags, name, dir string) (export
 	} else if len(names) > 0 {
 		msg += " (it has " + strings.Join(names, ", ") + ")"
 	}
-	return export.Job{}, usageErrorf("%s", msg)
+	return export.Job{}, c, usageErrorf("%s", msg)
 }

@@ -39,8 +39,12 @@ func DryRun(out io.Writer, w Written, targets []Target) error {
 			if len(e.Cc) > 0 {
 				fmt.Fprintf(out, "Cc: %s\n", strings.Join(e.Cc, ", "))
 			}
-			fmt.Fprintf(out, "Subject: %s\nParts: text/plain summary; the export %s\nMessage size: %d bytes\n\n%s\n",
-				w.subject(*e), htmlOrAttached(w), raw.Len(), w.Summary.Text())
+			parts := "a text/plain summary; the export " + htmlOrAttached(w)
+			if n := len(w.Inline); n > 0 {
+				parts += fmt.Sprintf(", with %d inline image(s)", n)
+			}
+			fmt.Fprintf(out, "Subject: %s\nParts: %s\nMessage size: %d bytes\n\n%s\n",
+				w.subject(*e), parts, raw.Len(), w.Summary.Text())
 		case t.Slack != nil:
 			body, err := SlackPayload(w)
 			if err != nil {

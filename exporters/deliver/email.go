@@ -33,7 +33,7 @@ func emailMessage(w Written, e Email) (*mail.Msg, error) {
 	m.Subject(w.subject(e))
 	m.SetDateWithValue(time.Now())
 	m.SetMessageID()
-	m.SetBodyString(mail.TypeTextPlain, w.Summary.Text()+"\nThe full export is "+htmlOrAttached(w)+".\n")
+	m.SetBodyString(mail.TypeTextPlain, w.Summary.Text()+"\nThe full export is "+htmlOrAttached(w)+" of this message.\n")
 	if w.Format == "html" {
 		b := w.EmailHTML
 		if b == nil {
@@ -65,7 +65,7 @@ func emailMessage(w Written, e Email) (*mail.Msg, error) {
 
 func htmlOrAttached(w Written) string {
 	if w.Format == "html" {
-		return "the HTML part of this message"
+		return "as the HTML part"
 	}
 	return "attached (" + w.fileName() + ")"
 }
