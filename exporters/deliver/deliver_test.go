@@ -537,3 +537,52 @@ func TestSlackUnreachableHidesTheURL(t *testing.T) {
 		t.Errorf("the webhook URL leaked: %v\n%s", res[0].Err, logs.String())
 	}
 }
+
+// starttls: false (loopback only) sends in clear with AUTH, and New warns
+// about it.
+func TestEmailWithoutTLSOnLoopback(t *testing.T) {
+	srv := startSMTPWith(t, "pagerlens", "pw", true, false)
+	f := false
+	tg := emailTarget(srv, t, secretFile(t, "pw"))
+	tg.Email.SMTP.StartTLS = &f
+	tg.Email.SMTP.CAFile = ""
+	if ps := tg.Problems(); len(ps) != 0 {
+		t.Fatalf("problems %v", ps)
+	}
+	w := written(t, "csv", "a\n")
+	var logs bytes.Buffer
+	d, err := New(Options{Exports: map[string][]Target{w.Export: {tg}}, Backoff: time.Millisecond, Logger: slogTo(&logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "without STARTTLS") {
+		t.Errorf("no warning at start: %s", logs.String())
+	}
+	res := d.Deliver(context.Background(), w, []Target{tg})
+	if res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	got := srv.received()
+	if len(got) != 1 || got[0].tls || got[0].authUser != "pagerlens" {
+		t.Errorf("received %+v, want one message without TLS, authenticated", got)
+	}
+}
+
+// With starttls (the default) a relay that does not offer STARTTLS gets
+// nothing: no AUTH, no message in clear; a counted failure.
+func TestEmailRefusesARelayWithoutSTARTTLS(t *testing.T) {
+	srv := startSMTPWith(t, "pagerlens", "pw", true, false)
+	w := written(t, "csv", "a\n")
+	tg := emailTarget(srv, t, secretFile(t, "pw"))
+	d, _ := newDeliverer(t, map[string][]Target{w.Export: {tg}})
+	res := d.Deliver(context.Background(), w, []Target{tg})
+	if res[0].Err == nil {
+		t.Fatal("sent without STARTTLS")
+	}
+	if len(srv.received()) != 0 || srv.auths != 0 {
+		t.Errorf("%d messages, %d AUTH attempts reached the relay in clear", len(srv.received()), srv.auths)
+	}
+	if v := testutil.ToFloat64(d.count.WithLabelValues(w.Export, KindEmail, OutcomeFailure)); v != 1 {
+		t.Errorf("failure count %v", v)
+	}
+}

@@ -42,6 +42,12 @@ type smtpServer struct {
 }
 
 func startSMTP(t *testing.T, user, password string) *smtpServer {
+	return startSMTPWith(t, user, password, false, true)
+}
+
+// startSMTPWith can also accept AUTH without TLS (a relay on loopback) and
+// leave STARTTLS out.
+func startSMTPWith(t *testing.T, user, password string, insecureAuth, offerTLS bool) *smtpServer {
 	t.Helper()
 	certPEM, keyPEM := testCert(t)
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -56,8 +62,10 @@ func startSMTP(t *testing.T, user, password string) *smtpServer {
 		return &session{srv: s, conn: c, user: user, password: password}, nil
 	}))
 	srv.Domain = "localhost"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.AllowInsecureAuth = false // AUTH only after STARTTLS
+	if offerTLS {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
+	srv.AllowInsecureAuth = insecureAuth // false: AUTH only after STARTTLS
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
