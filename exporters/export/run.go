@@ -56,6 +56,10 @@ func run(ctx context.Context, st *store.Store, job Job, at time.Time, base analy
 	var fill func(f *os.File, tmpPath string) error
 	rows := 0
 	written := deliver.Written{Export: job.Name, What: string(job.What), Format: job.ext(), Window: w.Name, Now: cfg.Now}
+	// The machine format and the email's charts are built only for a job
+	// that delivers: a large incidents table is not encoded twice for
+	// nothing.
+	deliverTo := len(job.Deliver) > 0
 	switch job.What {
 	case FatigueReport:
 		f, _ := report.ParseFormat(job.Format)
@@ -65,10 +69,13 @@ func run(ctx context.Context, st *store.Store, job Job, at time.Time, base analy
 		}
 		fill = func(out *os.File, _ string) error { return r.Write(out, f) }
 		written.Summary = ReportSummary(r)
+		if !deliverTo {
+			break
+		}
 		if written.JSON, err = json.Marshal(r); err != nil {
 			return Result{}, err
 		}
-		if f == report.HTML && len(job.Deliver) > 0 {
+		if f == report.HTML {
 			html, imgs, err := r.EmailHTML()
 			if err != nil {
 				return Result{}, err
@@ -86,6 +93,9 @@ func run(ctx context.Context, st *store.Store, job Job, at time.Time, base analy
 		}
 		fill = func(out *os.File, _ string) error { return d.Write(out, f) }
 		written.Summary = HandoverSummary(d)
+		if !deliverTo {
+			break
+		}
 		if written.JSON, err = json.Marshal(d); err != nil {
 			return Result{}, err
 		}
@@ -104,6 +114,9 @@ func run(ctx context.Context, st *store.Store, job Job, at time.Time, base analy
 			fill = func(_ *os.File, p string) error { return WriteParquet(ctx, p, t) }
 		}
 		written.Summary = TableSummary(job, w.Name, cfg.Now, name, rows)
+		if !deliverTo {
+			break
+		}
 		if written.JSON, err = TableJSON(job, w.Name, cfg.Now, t); err != nil {
 			return Result{}, err
 		}
