@@ -97,6 +97,12 @@ func TestEveryPanelReturnsData(t *testing.T) {
 	if err := os.WriteFile(pdToken, []byte("pd-e2e\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A report receiver, so that the export's deliveries have outcomes.
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(receiver.Close)
 	serveAddr := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))
 	cfg := fmt.Sprintf(`db: %q
 listen: %q
@@ -114,10 +120,11 @@ webhooks:
   mode: direct
   canonical: {bearer_token_file: %q}
 exports:
-  - {name: e2e-mttx, schedule: "@every 1s", what: mttx, format: csv, dir: %q, retention: 2}
+  - {name: e2e-mttx, schedule: "@every 1s", what: mttx, format: csv, dir: %q, retention: 2,
+     deliver: [{webhook: {url: %q}}]}
 import:
   pagerduty: {token_file: %q, api_url: %q, every: 10s, since: 1d}
-`, filepath.Join(dir, "pagerlens.duckdb"), serveAddr, broker.Addr(), topicCanonical, topicAlertmanager, tokenFile, exportDir, pdToken, pd.URL)
+`, filepath.Join(dir, "pagerlens.duckdb"), serveAddr, broker.Addr(), topicCanonical, topicAlertmanager, tokenFile, exportDir, receiver.URL, pdToken, pd.URL)
 	cfgPath := filepath.Join(dir, "pagerlens.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
