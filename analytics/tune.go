@@ -273,7 +273,7 @@ func assembleTuning(cfg Config, w Window, raw []tuneRow) *Tuning {
 			}
 			rule.For = append(rule.For, o)
 		}
-		rule.RecommendedForSeconds = recommendFor(t, rule.For)
+		rule.RecommendedForSeconds = recommendFor(t.MaxAddedDelay.Seconds(), rule.For)
 		for _, c := range t.KeepFiringFor {
 			rule.KeepFiringFor = append(rule.KeepFiringFor, KeepFiringOutcome{Seconds: c.Seconds(), Merged: kffAt[k][c.Milliseconds()]})
 		}
@@ -300,10 +300,10 @@ func assembleTuning(cfg Config, w Window, raw []tuneRow) *Tuning {
 // whether or not the window had one); nil when that candidate suppresses
 // nothing. Suppression only grows with the candidate, so when the longest
 // acceptable one suppresses nothing, none does.
-func recommendFor(t Tune, outcomes []ForOutcome) *float64 {
+func recommendFor(maxDelaySeconds float64, outcomes []ForOutcome) *float64 {
 	var best *ForOutcome
 	for i, o := range outcomes {
-		if o.ActionableMissed > 0 || o.Seconds > t.MaxAddedDelay.Seconds() {
+		if o.ActionableMissed > 0 || o.Seconds > maxDelaySeconds {
 			break // every longer candidate misses at least as much, or waits longer
 		}
 		best = &outcomes[i]
