@@ -46,7 +46,7 @@ func tuning() *analytics.Tuning {
 			For: fr([2]int64{1, 0}, [2]int64{5, 0}, [2]int64{5, 0}, [2]int64{5, 0}, [2]int64{5, 0}), RecommendedForSeconds: secs(300),
 			KeepFiringFor: kr(1, 1, 2, 2, 3), RecommendedKeepFiringForSeconds: secs(900)},
 		{Team: "other", Service: "web", AlertName: "Flapper", Alerts: 9, Actionable: 9,
-			For: fr([2]int64{9, 9}, [2]int64{9, 9}, [2]int64{9, 9}, [2]int64{9, 9}, [2]int64{9, 9}),
+			For:           fr([2]int64{9, 9}, [2]int64{9, 9}, [2]int64{9, 9}, [2]int64{9, 9}, [2]int64{9, 9}),
 			KeepFiringFor: kr(0, 0, 0, 0, 0)},
 		{Team: "core", Service: "api", AlertName: "CPUHigh", Alerts: 2,
 			For: fr(z, z, z, z, z), KeepFiringFor: kr(0, 0, 0, 0, 0)},
