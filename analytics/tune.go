@@ -105,6 +105,9 @@ type Inhibition struct {
 
 // Deferral is what routing an alert name to business hours would spare.
 type Deferral struct {
+	// AlertsDeferred are the name's alerts triggered outside business
+	// hours (the team's): those routing would have held back.
+	AlertsDeferred              int64 `json:"alerts_deferred"`
 	SleepInterruptionsSpared    int64 `json:"sleep_interruptions_spared"`
 	OffHoursInterruptionsSpared int64 `json:"off_hours_interruptions_spared"`
 	// Responders: the same per responder, by name.
@@ -186,7 +189,7 @@ func ComputeTuning(ctx context.Context, db *sql.DB, cfg Config, w Window) (*Tuni
 	var raw []tuneRow
 	for rows.Next() {
 		var r tuneRow
-		if err := rows.Scan(&r.kind, &r.team, &r.service, &r.name, &r.ms, &r.other, &r.n1, &r.n2); err != nil {
+		if err := rows.Scan(&r.kind, &r.team, &r.service, &r.name, &r.ms, &r.other, &r.n1, &r.n2, &r.n3); err != nil {
 			return nil, fmt.Errorf("tune: scan: %w", err)
 		}
 		raw = append(raw, r)
@@ -203,6 +206,7 @@ type tuneRow struct {
 	ms                        sql.NullInt64
 	other                     sql.NullString
 	n1, n2                    int64
+	n3                        sql.NullInt64
 }
 
 type tuneKey struct{ team, service, name string }
@@ -213,6 +217,7 @@ func assembleTuning(cfg Config, w Window, raw []tuneRow) *Tuning {
 	t := cfg.Tune
 	out := &Tuning{Window: w.Name, AsOf: cfg.Now.UTC(), MaxAddedDelaySeconds: t.MaxAddedDelay.Seconds(), Rules: []TuneRule{}}
 	rules := map[tuneKey]*TuneRule{}
+	offHours := map[tuneKey]int64{}
 	var keys []tuneKey
 	for _, r := range raw {
 		if r.kind != "rule" {
@@ -221,6 +226,7 @@ func assembleTuning(cfg Config, w Window, raw []tuneRow) *Tuning {
 		k := tuneKey{r.team, r.service, r.name}
 		rules[k] = &TuneRule{Team: r.team, Service: r.service, AlertName: r.name, Alerts: r.n1, Actionable: r.n2,
 			For: []ForOutcome{}, KeepFiringFor: []KeepFiringOutcome{}, InhibitedBy: []Inhibition{}}
+		offHours[k] = r.n3.Int64
 		keys = append(keys, k)
 	}
 	forAt := map[tuneKey]map[int64]ForOutcome{}
@@ -253,7 +259,7 @@ func assembleTuning(cfg Config, w Window, raw []tuneRow) *Tuning {
 			}
 		case "deferred":
 			if rule.DeferToBusinessHours == nil {
-				rule.DeferToBusinessHours = &Deferral{Responders: []DeferralResponder{}}
+				rule.DeferToBusinessHours = &Deferral{AlertsDeferred: offHours[k], Responders: []DeferralResponder{}}
 			}
 			d := rule.DeferToBusinessHours
 			d.SleepInterruptionsSpared += r.n1
@@ -344,7 +350,7 @@ func durationValues(ds []time.Duration) string {
 // tuneQuery counts every simulation in one statement. Its rows are
 // (kind, team, service, alert_name, ms, other, n1, n2):
 //
-//	rule             alerts, actionable
+//	rule             alerts, actionable; n3 = alerts outside business hours
 //	for              ms = candidate; suppressed, actionable suppressed (missed)
 //	keep_firing_for  ms = candidate; merged lives
 //	inhibited_by     other = inhibiting alert name; lives it covers, actionable ones
@@ -398,7 +404,7 @@ spared AS (
 		AND i.time >= l.triggered_at AND i.time <= coalesce(l.resolved_at, ` + now + `)
 )
 SELECT 'rule' AS kind, team, service, alert_name, CAST(NULL AS BIGINT) AS ms, CAST(NULL AS VARCHAR) AS other,
-	count(*) AS n1, count(*) FILTER (WHERE actionable) AS n2
+	count(*) AS n1, count(*) FILTER (WHERE actionable) AS n2, count(*) FILTER (WHERE NOT business) AS n3
 FROM base GROUP BY ALL
 UNION ALL BY NAME
 SELECT 'for' AS kind, l.team, l.service, l.alert_name, c.ms,

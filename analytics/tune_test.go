@@ -182,12 +182,15 @@ func TestTuning(t *testing.T) {
 			For: forRows(0, [2]int64{1, 0}, [2]int64{5, 0}, [2]int64{5, 0}, [2]int64{5, 0}, [2]int64{5, 0}), RecommendedForSeconds: secs(300),
 			KeepFiringFor: kffRows(1, 1, 2, 2, 3), RecommendedKeepFiringForSeconds: secs(900),
 			InhibitedBy: noInh, DeferToBusinessHours: zeroDefer},
-		net("NodeDown", "host", netFor(0), noInh, zeroDefer, 5, 0),
+		// NodeDown at 01, 03, 05, 07 UTC is outside business hours (08–18), 09:00 inside: 4 deferred.
+		net("NodeDown", "host", netFor(0), noInh, &analytics.Deferral{AlertsDeferred: 4, Responders: []analytics.DeferralResponder{}}, 5, 0),
 		net("PodCrash", "k8s", netFor(1), []analytics.Inhibition{{AlertName: "NodeDown", Share: 0.8, Suppressed: 4, ActionableSuppressed: 1}}, nil, 5, 1),
-		net("LinkFlap", "wan", netFor(0), noInh, zeroDefer, 4, 0),
+		// LinkFlap at 01:01, 03:01, 07:02, 22:00: all 4 outside business hours.
+		net("LinkFlap", "wan", netFor(0), noInh, &analytics.Deferral{AlertsDeferred: 4, Responders: []analytics.DeferralResponder{}}, 4, 0),
 		{Team: "pay", Service: "batch", AlertName: "BatchLate", Alerts: 3, Actionable: 1,
 			For: forRows(1, none, none, none, none, none), KeepFiringFor: noKFF, InhibitedBy: noInh,
-			DeferToBusinessHours: &analytics.Deferral{SleepInterruptionsSpared: 1, OffHoursInterruptionsSpared: 2,
+			// b2 (sleep) and b3 (off hours) are deferred.
+			DeferToBusinessHours: &analytics.Deferral{AlertsDeferred: 2, SleepInterruptionsSpared: 1, OffHoursInterruptionsSpared: 2,
 				Responders: []analytics.DeferralResponder{
 					{Responder: "ann", SleepInterruptionsSpared: 1, OffHoursInterruptionsSpared: 1},
 					{Responder: "bob", OffHoursInterruptionsSpared: 1},
@@ -269,7 +272,7 @@ func TestTuningJSONShape(t *testing.T) {
 		`"for":[{"seconds":60,"suppressed":2,"actionable_missed":0,"delay_added_seconds":120}],"recommended_for_seconds":300,` +
 		`"keep_firing_for":[{"seconds":60,"merged":1}],"recommended_keep_firing_for_seconds":null,` +
 		`"inhibited_by":[{"alert_name":"NodeDown","share":0.83,"suppressed":5,"actionable_suppressed":0}],` +
-		`"defer_to_business_hours":{"sleep_interruptions_spared":4,"off_hours_interruptions_spared":2,"responders":[]}}]}`
+		`"defer_to_business_hours":{"alerts_deferred":0,"sleep_interruptions_spared":4,"off_hours_interruptions_spared":2,"responders":[]}}]}`
 	if string(b) != want {
 		t.Errorf("JSON:\n got %s\nwant %s", b, want)
 	}
