@@ -86,7 +86,7 @@ func Rewrite(path string, src []byte, t *analytics.Tuning) ([]byte, []Change, er
 				continue // a recording rule
 			}
 			name := scalar(value(r, "alert"))
-			rec, ok := t.ForAlert(name, staticLabelMatch(r))
+			rec, ok := t.ForAlert(name, staticLabelMatch(g, r))
 			if !ok {
 				continue
 			}
@@ -156,13 +156,20 @@ func ruleEdits(path string, lines []string, r, alertKey *yaml.Node, group, name 
 }
 
 // staticLabelMatch selects the tuning rows a rule fires for by its static
-// team and service labels, when it sets them; nil (all rows) otherwise.
-func staticLabelMatch(r *yaml.Node) func(team, service string) bool {
-	labels := value(r, "labels")
-	if labels == nil || labels.Kind != yaml.MappingNode {
+// team and service labels (the rule's, else its group's labels:), when
+// they are set; nil (all rows) otherwise.
+func staticLabelMatch(g, r *yaml.Node) func(team, service string) bool {
+	label := func(name string) *yaml.Node {
+		for _, n := range []*yaml.Node{r, g} {
+			if l := value(n, "labels"); l != nil && l.Kind == yaml.MappingNode {
+				if v := value(l, name); v != nil {
+					return v
+				}
+			}
+		}
 		return nil
 	}
-	team, service := value(labels, "team"), value(labels, "service")
+	team, service := label("team"), label("service")
 	if team == nil && service == nil {
 		return nil
 	}

@@ -132,6 +132,20 @@ func TestRewriteUntouched(t *testing.T) {
 	}
 }
 
+// A group's labels: (Prometheus 2.53 and later) select the rows as a
+// rule's own would; a rule's label wins over its group's.
+func TestRewriteGroupLabels(t *testing.T) {
+	src := "groups:\n- name: g\n  labels: {team: other}\n  rules:\n  - alert: DiskFull\n    expr: x\n  - alert: DiskFull\n    expr: y\n    labels: {team: core}\n"
+	_, changes, err := Rewrite("g.yml", []byte(src), tuning())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the second rule is core's: DiskFull's for: 2m.
+	if len(changes) != 1 || changes[0].To != "2m" {
+		t.Errorf("changes %+v, want one (the team core rule's for: 2m)", changes)
+	}
+}
+
 func TestRewriteErrors(t *testing.T) {
 	for _, tt := range []struct{ name, src, err string }{
 		{"not YAML", "groups:\n  - name: a\n    rules: [\n", "bad.yml: line 3"},
