@@ -277,3 +277,24 @@ func TestTuningJSONShape(t *testing.T) {
 		t.Errorf("JSON:\n got %s\nwant %s", b, want)
 	}
 }
+
+// TestTuneFix: "what would fix it" words each recommendation with its figures.
+func TestTuneFix(t *testing.T) {
+	r := analytics.TuneRule{AlertName: "DiskFull", Alerts: 6, Actionable: 2,
+		For:                   forRows(2, [2]int64{1, 0}, [2]int64{2, 0}, [2]int64{4, 0}, [2]int64{5, 1}, [2]int64{5, 1}),
+		RecommendedForSeconds: secs(300),
+		KeepFiringFor:         kffRows(1, 1, 1, 1, 1), RecommendedKeepFiringForSeconds: secs(60),
+		InhibitedBy:          []analytics.Inhibition{{AlertName: "NodeDown", Share: 5.0 / 6, Suppressed: 5}},
+		DeferToBusinessHours: &analytics.Deferral{SleepInterruptionsSpared: 4, OffHoursInterruptionsSpared: 1},
+	}
+	want := "for: 5m would have suppressed 4 of 6, delaying 2 actionable alerts by 5m each; " +
+		"keep_firing_for: 1m would have merged 1 re-trigger into the one before (1 of 6 notifications saved); " +
+		"inhibition by NodeDown would have suppressed 5 of 6 (83% start within the inhibition window after it), 0 actionable; " +
+		"routing it to business hours would have spared 4 sleep interruptions and 1 off-hours interruption"
+	if got := r.Fix(); got != want {
+		t.Errorf("Fix:\n got %s\nwant %s", got, want)
+	}
+	if got := (analytics.TuneRule{Alerts: 3, DeferToBusinessHours: &analytics.Deferral{}}).Fix(); got != "" {
+		t.Errorf("nothing recommended, nothing spared: Fix %q, want empty", got)
+	}
+}
