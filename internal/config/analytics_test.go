@@ -275,7 +275,7 @@ func thousands(n int) string {
 // reported in one run, each under its own key.
 func TestAnalyticsProblemsAtOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.yaml")
-	yaml := "analytics:\n  windows: [7x]\n  hours: {business_start: 19, business_end: 18, sleep_start: 30}\n  flap_count: 0\n"
+	yaml := "analytics:\n  windows: [7x]\n  hours: {business_start: 19, business_end: 18, sleep_start: 30}\n  flap_count: 0\n  tune: {inhibit_share: 2}\n"
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestAnalyticsProblemsAtOnce(t *testing.T) {
 	if err == nil {
 		t.Fatal("loaded; want the problems")
 	}
-	for _, key := range []string{"analytics.windows", "analytics.hours.sleep_start", "analytics.hours.business_start", "analytics.flap_count"} {
+	for _, key := range []string{"analytics.windows", "analytics.hours.sleep_start", "analytics.hours.business_start", "analytics.flap_count", "analytics.tune.inhibit_share"} {
 		if !strings.Contains(err.Error(), key+":") {
 			t.Errorf("no problem under %s in:\n%v", key, err)
 		}
