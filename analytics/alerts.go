@@ -277,9 +277,40 @@ func alertStatsQuery(cfg Config, futureAlerts, futureIncidents bool) (string, []
 	win, lo := winValues(cfg, a)
 	hours := alertTeamHours(cfg, a)
 	now, from := a.ts(cfg.Now), a.ts(lo)
+	q := `WITH ` + win + hours + alertLifeCTEs(cfg, now, from, futureAlerts, futureIncidents) + `-- Flapping: at least ` + fmt.Sprint(cfg.FlapCount) + ` lives of the key triggered in the window within the
+-- flap period up to this one.
+j AS (
+	SELECT w.window_idx, w.window_name, b.*,
+		coalesce(b.flap_from >= b.triggered_at - to_milliseconds(` + fmt.Sprint(cfg.FlapWithin.Milliseconds()) + `) AND b.flap_from > w.win_start, false) AS flap
+	FROM b JOIN win w ON b.triggered_at > w.win_start
+)
+SELECT window_name, coalesce(team, ''), coalesce(service, ''), coalesce(alert_name, ''),
+	count(*),
+	count(*) FILTER (WHERE acked),
+	count(*) FILTER (WHERE acked OR attached IS NOT NULL),
+	count(*) FILTER (WHERE resolved_by = 'system' AND NOT acked
+		AND epoch_ms(resolved_at) - epoch_ms(triggered_at) <= ` + fmt.Sprint(cfg.TransientAfter.Milliseconds()) + `),
+	count(*) FILTER (WHERE resolved_by = 'system' AND NOT acked),
+	count(*) FILTER (WHERE NOT sleep AND NOT business),
+	count(*) FILTER (WHERE sleep),
+	count(DISTINCT alert_key) FILTER (WHERE flap),
+	` + statSQL("reset_ms") + `
+FROM j
+GROUP BY window_idx, window_name, coalesce(team, ''), coalesce(service, ''), coalesce(alert_name, '')
+ORDER BY window_idx, 2, 3, 4`
+	return q, a.vals
+}
+
+// alertLifeCTEs defines, after ahours (alertTeamHours), the CTEs inc, lv,
+// att, q and b: b has one row per alert life triggered in (from, now] with
+// its attached incident (attached), acked, and the sleep and business flags
+// of its trigger in the team's hours. The alert quality query and the
+// tuning simulations (tune.go) both read b, so "actionable" means the same
+// in both. now and from are placeholder expressions.
+func alertLifeCTEs(cfg Config, now, from string, futureAlerts, futureIncidents bool) string {
 	h := cfg.Hours
 	flapK := max(1, cfg.FlapCount)
-	q := `WITH ` + win + hours + `inc AS (
+	return `inc AS (
 	SELECT incident_id, alert_key, triggered_at, acknowledged_at, resolved_at
 	FROM ` + incidentsAsOf(now, futureIncidents) + `
 	WHERE triggered_at <= ` + now + `
@@ -338,28 +369,7 @@ b AS (
 		((wmask >> (isodow(lt) % 7)) & 1) = 1 AND hour(lt) >= bs AND hour(lt) < be AS business
 	FROM q
 ),
--- Flapping: at least ` + fmt.Sprint(cfg.FlapCount) + ` lives of the key triggered in the window within the
--- flap period up to this one.
-j AS (
-	SELECT w.window_idx, w.window_name, b.*,
-		coalesce(b.flap_from >= b.triggered_at - to_milliseconds(` + fmt.Sprint(cfg.FlapWithin.Milliseconds()) + `) AND b.flap_from > w.win_start, false) AS flap
-	FROM b JOIN win w ON b.triggered_at > w.win_start
-)
-SELECT window_name, coalesce(team, ''), coalesce(service, ''), coalesce(alert_name, ''),
-	count(*),
-	count(*) FILTER (WHERE acked),
-	count(*) FILTER (WHERE acked OR attached IS NOT NULL),
-	count(*) FILTER (WHERE resolved_by = 'system' AND NOT acked
-		AND epoch_ms(resolved_at) - epoch_ms(triggered_at) <= ` + fmt.Sprint(cfg.TransientAfter.Milliseconds()) + `),
-	count(*) FILTER (WHERE resolved_by = 'system' AND NOT acked),
-	count(*) FILTER (WHERE NOT sleep AND NOT business),
-	count(*) FILTER (WHERE sleep),
-	count(DISTINCT alert_key) FILTER (WHERE flap),
-	` + statSQL("reset_ms") + `
-FROM j
-GROUP BY window_idx, window_name, coalesce(team, ''), coalesce(service, ''), coalesce(alert_name, '')
-ORDER BY window_idx, 2, 3, 4`
-	return q, a.vals
+`
 }
 
 // noisiest ranks each window's alert rows by alerts − actionable (= count ×

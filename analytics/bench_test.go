@@ -71,3 +71,19 @@ func BenchmarkWriteBatch(b *testing.B) {
 		write(b, s, more...)
 	}
 }
+
+// BenchmarkTune: the alert-tuning simulations (pagerlens tune) over the
+// default 30d window of a store of N synthetic events spread over 365 days.
+func BenchmarkTune(b *testing.B) {
+	evs := genEvents(benchEvents(b), 365, 1, benchNow)
+	s := openStore(b)
+	writeInBatches(b, s, evs, 5000)
+	cfg := analytics.DefaultConfig(benchNow)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := analytics.TuneStore(ctx, s, cfg, analytics.DefaultTuneWindow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -75,6 +75,79 @@ type Config struct {
 	UpdateGapTarget time.Duration // longest status-update gap of a major incident; 0 means DefaultUpdateGapTarget (30 min)
 	// Roster fills in time zones and teams that events lack. May be nil.
 	Roster *Roster
+	// Tune holds the alert-tuning simulations' candidates and thresholds
+	// (tune.go); DefaultTune's values by default.
+	Tune Tune
+}
+
+// Tune is the alert-tuning simulations' configuration (docs/metrics.md,
+// "Alert tuning"): the analytics.tune section of the YAML config.
+type Tune struct {
+	// For are the candidate for: durations, shortest first.
+	For []time.Duration
+	// KeepFiringFor are the candidate keep_firing_for: durations.
+	KeepFiringFor []time.Duration
+	// MaxAddedDelay caps the for: recommendation: no candidate longer
+	// than this delays every actionable alert.
+	MaxAddedDelay time.Duration
+	// InhibitShare and InhibitWithin: alert name A inhibits B when at
+	// least InhibitShare of B's lives start within InhibitWithin after a
+	// life of A starts (inclusive).
+	InhibitShare  float64
+	InhibitWithin time.Duration
+	// DeferMinAlerts: an alert name needs at least this many alerts in the
+	// window for business-hours deferral to be considered.
+	DeferMinAlerts int
+}
+
+// DefaultTuneWindow is the window pagerlens tune replays (--window), and
+// the one the snapshot's tuning section prefers when it is configured.
+var DefaultTuneWindow = Window{Name: "30d", Duration: 30 * 24 * time.Hour}
+
+// DefaultTune is the defaults: candidates 1m, 2m, 5m, 10m, 15m for
+// both, a 5-minute delay cap, inhibition at 80% within 2 minutes, deferral
+// from 3 alerts.
+func DefaultTune() Tune {
+	c := []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute}
+	return Tune{
+		For: c, KeepFiringFor: slices.Clone(c),
+		MaxAddedDelay: 5 * time.Minute,
+		InhibitShare:  0.8, InhibitWithin: 2 * time.Minute,
+		DeferMinAlerts: 3,
+	}
+}
+
+// Validate reports the first bad setting, named by its YAML key.
+func (t Tune) Validate() error {
+	for _, l := range []struct {
+		key string
+		ds  []time.Duration
+	}{{"for", t.For}, {"keep_firing_for", t.KeepFiringFor}} {
+		if len(l.ds) == 0 {
+			return fmt.Errorf("%s: empty; list candidate durations such as [1m, 5m]", l.key)
+		}
+		for i, d := range l.ds {
+			if d <= 0 || d%time.Second != 0 {
+				return fmt.Errorf("%s: %s: want a positive whole number of seconds", l.key, d)
+			}
+			if i > 0 && d <= l.ds[i-1] {
+				return fmt.Errorf("%s: %s after %s: list the candidates shortest first, each once", l.key, d, l.ds[i-1])
+			}
+		}
+	}
+	if t.MaxAddedDelay <= 0 {
+		return fmt.Errorf("max_added_delay %s: want a positive duration", t.MaxAddedDelay)
+	}
+	if t.InhibitShare <= 0 || t.InhibitShare > 1 {
+		return fmt.Errorf("inhibit_share %g: want a share in (0, 1]", t.InhibitShare)
+	}
+	if t.InhibitWithin <= 0 {
+		return fmt.Errorf("inhibit_within %s: want a positive duration", t.InhibitWithin)
+	}
+	if t.DeferMinAlerts < 1 {
+		return fmt.Errorf("defer_min_alerts %d: want 1 or more", t.DeferMinAlerts)
+	}
+	return nil
 }
 
 // DefaultConfig is metrics.md's defaults with Now = now.
@@ -96,6 +169,7 @@ func DefaultConfig(now time.Time) Config {
 		NoisiestAlerts:       10,
 		ShiftIncidentLimit:   2,
 		OnCallShareFlag:      0.25,
+		Tune:                 DefaultTune(),
 	}
 }
 

@@ -71,3 +71,26 @@ func TestDocsCarryTheOnCallSQL(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsCarryTheTuneSQL: docs/metrics.md prints the tuning query from
+// its own CTEs on (base …): the CTEs before it are alert quality's
+// (alertLifeCTEs) and the on-call section's interruptions, printed there.
+func TestDocsCarryTheTuneSQL(t *testing.T) {
+	b, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC))
+	q, _ := tuneQuery(cfg, DefaultTuneWindow, false, false, "responder_events")
+	i := strings.Index(q, "-- One row per life in the window")
+	if i < 0 {
+		t.Fatal("the tune query has no base CTE")
+	}
+	if !strings.Contains(string(b), q[i:]) {
+		t.Errorf("docs/metrics.md does not carry the tune query from its base CTE on; copy it from the code:\n%s", q[i:])
+	}
+	life, _ := alertStatsQuery(cfg, false, false)
+	if !strings.Contains(life, alertLifeCTEs(cfg, "CAST($7 AS TIMESTAMP)", "CAST($8 AS TIMESTAMP)", false, false)) {
+		t.Error("the alert quality query no longer holds alertLifeCTEs: the tune query's lives would differ from the documented ones")
+	}
+}

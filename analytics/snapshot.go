@@ -27,6 +27,9 @@ type Snapshot struct {
 	AlertsPerIncident []AlertsPerIncident `json:"alerts_per_incident"`
 	// More sections (command practice) are added by their files.
 	CommandPractice // incident command practice: command, services, schedules (command.go)
+	// Tuning is the alert-tuning simulations (tune.go) for one window:
+	// DefaultTuneWindow when configured, else the longest window.
+	Tuning *Tuning `json:"tuning,omitempty"`
 }
 
 // Stat summarises one duration sample set, in seconds. With no samples,

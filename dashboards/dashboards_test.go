@@ -303,6 +303,7 @@ var golden = []struct {
 		"Alert quality by team and service: Alerts=short Acknowledged=percentunit Actionable=percentunit Transient=percentunit Auto-resolved=percentunit Off hours=percentunit Sleep hours=percentunit Flapping keys=short",
 		"Actionable share by team: percentunit", "Flapping alert keys: short",
 		"Noisiest alerts: Alerts=short Actionable=percentunit Transient=percentunit Not actionable=short",
+		"Alert tuning: what each change would have spared: for:=short keep_firing_for:=short Inhibition=short Business hours=short",
 	}},
 	{UIDOncall, "pagerlens / On-call load and pager fatigue", []string{
 		"Interruptions per responder by period: short", "Pager fatigue score: short", "Nights interrupted: short",

@@ -263,6 +263,35 @@ func alertQuality(p promql, topN int) def {
 					{title: "Not actionable", unit: unitCount, expr: top},
 				},
 			}}},
+			{title: "Alert tuning", panels: []panel{alertTuning(p, byAlert)}},
+		},
+	}
+}
+
+// alertTuning is the table of pagerlens tune's simulations (docs/metrics.md,
+// "Alert tuning"): per alert, the alerts each change would have spared.
+// The family has no window label (one tuning window, 30d by default), so
+// the window selector does not apply; rows where no change helps are left
+// out.
+func alertTuning(p promql, byAlert []string) panel {
+	fService := []string{mn.LabelTeam, mn.LabelService}
+	change := func(c string) string {
+		return by("sum", byAlert, p.dedup(p.sel(mn.AlertTuningSuppressibleAlerts, fService, fmt.Sprintf(`%s="%s"`, mn.LabelChange, c))))
+	}
+	helps := fmt.Sprintf("%s > 0", by("max", byAlert, p.dedup(p.sel(mn.AlertTuningSuppressibleAlerts, fService))))
+	only := func(expr string) string {
+		return fmt.Sprintf("(%s) and on (%s) (%s)", expr, strings.Join(byAlert, ", "), helps)
+	}
+	return panel{
+		kind: kindTable, title: "Alert tuning: what each change would have spared", w: 24, h: 10, sortBy: "for:",
+		description: "Per alert, replayed over the 30-day tuning window (not the window selector): alerts the recommended for: would have suppressed, " +
+			"re-triggers the recommended keep_firing_for: would have merged, alerts the strongest inhibiting alert would have inhibited, " +
+			"and off-hours alerts routing to business hours would have held back. pagerlens tune prints the figures and writes the rule changes.",
+		columns: []column{
+			{title: "for:", unit: unitCount, expr: only(change(mn.ChangeFor))},
+			{title: "keep_firing_for:", unit: unitCount, expr: only(change(mn.ChangeKeepFiringFor))},
+			{title: "Inhibition", unit: unitCount, expr: only(change(mn.ChangeInhibition))},
+			{title: "Business hours", unit: unitCount, expr: only(change(mn.ChangeBusinessHours))},
 		},
 	}
 }

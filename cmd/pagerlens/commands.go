@@ -15,6 +15,7 @@ func subcommands() []*cobra.Command {
 		newBackupCmd(),
 		newMetricsCmd(),
 		newReportCmd(),
+		newTuneCmd(),
 		newExportCmd(),
 		newRebuildCmd(),
 		newSynthCmd(),

@@ -87,6 +87,22 @@ func goldenSnapshot() *analytics.Snapshot {
 				InterruptionsOutsideShifts: analytics.Interruptions{OffHours: 1}},
 		},
 		Teams: []analytics.TeamLoad{{Window: "30d", Team: "payments", Interruptions: 5, Gini: 0.2}},
+		// Tuning: DiskAlmostFull's recommended for: (120s) suppressed 2,
+		// keep_firing_for 60s merged 1, HighLatency would have inhibited 2
+		// of its 3, 1 alert deferred to business hours; HighLatency gains
+		// nothing (every change 0). With one alertname per service,
+		// HighLatency (2 alerts, fewer than DiskAlmostFull's 3) folds into
+		// "other", as in pagerlens_alerts: "other" reads 0 for every change.
+		Tuning: &analytics.Tuning{Window: "30d", MaxAddedDelaySeconds: 300, Rules: []analytics.TuneRule{
+			{Team: "payments", Service: "ledger", AlertName: "DiskAlmostFull", Alerts: 3,
+				For:                   []analytics.ForOutcome{{Seconds: 60, Suppressed: 1}, {Seconds: 120, Suppressed: 2}},
+				RecommendedForSeconds: f(120),
+				KeepFiringFor:         []analytics.KeepFiringOutcome{{Seconds: 60, Merged: 1}}, RecommendedKeepFiringForSeconds: f(60),
+				InhibitedBy:          []analytics.Inhibition{{AlertName: "HighLatency", Share: 2.0 / 3, Suppressed: 2}},
+				DeferToBusinessHours: &analytics.Deferral{AlertsDeferred: 1}},
+			{Team: "payments", Service: "ledger", AlertName: "HighLatency", Alerts: 2, Actionable: 2,
+				For: []analytics.ForOutcome{{Seconds: 60}, {Seconds: 120}}, KeepFiringFor: []analytics.KeepFiringOutcome{{Seconds: 60}}},
+		}},
 	}
 }
 

@@ -181,6 +181,11 @@ type Alert struct {
 	// Rule is the ID of the recommendation rule that matched (rules.go).
 	Rule           string `json:"rule"`
 	Recommendation string `json:"recommendation"`
+	// WhatWouldFixIt is the tuning simulations' answer in one sentence
+	// (analytics.TuneRule.Fix), "" when no simulated change would have
+	// helped; Tuning holds its figures (docs/metrics.md, "Alert tuning").
+	WhatWouldFixIt string              `json:"what_would_fix_it"`
+	Tuning         *analytics.TuneRule `json:"tuning"`
 }
 
 // allNoisy is the NoisiestAlerts N used for the snapshot: the report takes
@@ -304,6 +309,9 @@ func New(snap *analytics.Snapshot, hm *analytics.Heatmap, o Options) *Report {
 			OffHours: s.OffHours, SleepHours: s.SleepHours, FlappingKeys: s.FlappingKeys, Score: n.Score,
 		}
 		a.Rule, a.Recommendation = Recommend(a, r.Settings)
+		if tr, ok := snap.Tuning.Rule(n.Team, n.Service, n.AlertName); ok && snap.Tuning.Window == w {
+			a.WhatWouldFixIt, a.Tuning = tr.Fix(), &tr
+		}
 		t.Noisiest = append(t.Noisiest, a)
 	}
 

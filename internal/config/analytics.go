@@ -50,6 +50,48 @@ type Analytics struct {
 	// UpdateGapTarget is the longest status-update silence tolerated in a
 	// major incident.
 	UpdateGapTarget Duration `yaml:"update_gap_target"`
+	// Tune sets the alert-tuning simulations (pagerlens tune, the
+	// report's "what would fix it", the tuning gauges).
+	Tune AnalyticsTune `yaml:"tune"`
+}
+
+// AnalyticsTune is analytics.tune: the candidates and thresholds of the
+// alert-tuning simulations (docs/metrics.md, "Alert tuning").
+type AnalyticsTune struct {
+	// For and KeepFiringFor are the candidate durations, shortest first.
+	For           []Duration `yaml:"for"`
+	KeepFiringFor []Duration `yaml:"keep_firing_for"`
+	// MaxAddedDelay: no for: longer than this is recommended.
+	MaxAddedDelay Duration `yaml:"max_added_delay"`
+	// InhibitShare of B's alerts starting within InhibitWithin after an
+	// alert A of the same team makes A an inhibitor of B.
+	InhibitShare  float64  `yaml:"inhibit_share"`
+	InhibitWithin Duration `yaml:"inhibit_within"`
+	// DeferMinAlerts: alert names with fewer alerts in the window are not
+	// considered for business-hours deferral.
+	DeferMinAlerts int `yaml:"defer_min_alerts"`
+}
+
+func durations(ds []time.Duration) []Duration {
+	out := make([]Duration, len(ds))
+	for i, d := range ds {
+		out[i] = Duration(d)
+	}
+	return out
+}
+
+func (t AnalyticsTune) resolve() (analytics.Tune, error) {
+	out := analytics.Tune{
+		MaxAddedDelay: time.Duration(t.MaxAddedDelay), InhibitShare: t.InhibitShare,
+		InhibitWithin: time.Duration(t.InhibitWithin), DeferMinAlerts: t.DeferMinAlerts,
+	}
+	for _, d := range t.For {
+		out.For = append(out.For, time.Duration(d))
+	}
+	for _, d := range t.KeepFiringFor {
+		out.KeepFiringFor = append(out.KeepFiringFor, time.Duration(d))
+	}
+	return out, out.Validate()
 }
 
 // AnalyticsHours are the default working hours (a roster team's hours
@@ -94,6 +136,11 @@ func DefaultAnalytics() Analytics {
 		UpdateGapTarget: Duration(analytics.DefaultUpdateGapTarget),
 		// A copy: the section may be edited, the default must not be.
 		InterruptionChannels: append([]string(nil), d.InterruptionChannels...),
+		Tune: AnalyticsTune{
+			For: durations(d.Tune.For), KeepFiringFor: durations(d.Tune.KeepFiringFor),
+			MaxAddedDelay: Duration(d.Tune.MaxAddedDelay), InhibitShare: d.Tune.InhibitShare,
+			InhibitWithin: Duration(d.Tune.InhibitWithin), DeferMinAlerts: d.Tune.DeferMinAlerts,
+		},
 	}
 	for _, w := range d.Windows {
 		a.Windows = append(a.Windows, w.Name)
@@ -178,6 +225,11 @@ func (a Analytics) Config(now time.Time) (analytics.Config, error) {
 		fail(fmt.Errorf("analytics.oncall_share_flag %g: want a share in (0, 1]", a.OnCallShareFlag))
 	}
 	cfg.OnCallShareFlag = a.OnCallShareFlag
+	if t, err := a.Tune.resolve(); err != nil {
+		fail(fmt.Errorf("analytics.tune.%w", err))
+	} else {
+		cfg.Tune = t
+	}
 	if a.RosterFile != "" {
 		r, err := analytics.LoadRoster(a.RosterFile)
 		if err != nil {

@@ -64,6 +64,7 @@ func TestAnalyticsLoad(t *testing.T) {
   shift_incident_limit: 3
   oncall_share_flag: 0.5
   update_gap_target: 15m
+  tune: {for: [30s, 3m], keep_firing_for: [10m], max_added_delay: 3m, inhibit_share: 0.9, inhibit_within: 1m, defer_min_alerts: 5}
 `,
 			check: func(t *testing.T, c analytics.Config) {
 				want := analytics.Config{
@@ -78,6 +79,9 @@ func TestAnalyticsLoad(t *testing.T) {
 					OnCallShareFlag: 0.5, UpdateGapTarget: 15 * time.Minute,
 					// in the order given
 					InterruptionChannels: []string{"phone", "email", "unknown"},
+					Tune: analytics.Tune{For: []time.Duration{30 * time.Second, 3 * time.Minute},
+						KeepFiringFor: []time.Duration{10 * time.Minute}, MaxAddedDelay: 3 * time.Minute,
+						InhibitShare: 0.9, InhibitWithin: time.Minute, DeferMinAlerts: 5},
 				}
 				if c.Roster == nil || len(c.Roster.Responders) != 1 || c.Roster.Responders[0].Timezone != "Asia/Tokyo" {
 					t.Errorf("roster %+v", c.Roster)
@@ -137,6 +141,8 @@ func TestAnalyticsLoad(t *testing.T) {
 		{name: "no channels", yaml: "analytics:\n  interruption_channels: []\n", err: "analytics.interruption_channels: empty"},
 		{name: "no major severities", yaml: "analytics:\n  major_severities: []\n", err: "analytics.major_severities: empty"},
 		{name: "share over 1", yaml: "analytics:\n  oncall_share_flag: 25\n", err: "line 2: analytics.oncall_share_flag: 25"},
+		{name: "tune candidates out of order", yaml: "analytics:\n  tune: {for: [5m, 1m]}\n", err: "analytics.tune.for: 1m0s after 5m0s: list the candidates shortest first"},
+		{name: "tune share over 1", yaml: "analytics:\n  tune: {inhibit_share: 1.5}\n", err: "line 2: analytics.tune.inhibit_share: 1.5: want a share in (0, 1]"},
 		{name: "missing roster", yaml: "analytics:\n  roster_file: " + filepath.Join(dir, "nope.yaml") + "\n", err: "analytics.roster_file: roster: open"},
 		{name: "unknown timezone", yaml: "analytics:\n  roster_file: " + badZone + "\n", err: `timezone "Mars/Olympus" is not an IANA time zone`},
 	}
@@ -269,7 +275,7 @@ func thousands(n int) string {
 // reported in one run, each under its own key.
 func TestAnalyticsProblemsAtOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.yaml")
-	yaml := "analytics:\n  windows: [7x]\n  hours: {business_start: 19, business_end: 18, sleep_start: 30}\n  flap_count: 0\n"
+	yaml := "analytics:\n  windows: [7x]\n  hours: {business_start: 19, business_end: 18, sleep_start: 30}\n  flap_count: 0\n  tune: {inhibit_share: 2}\n"
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +283,7 @@ func TestAnalyticsProblemsAtOnce(t *testing.T) {
 	if err == nil {
 		t.Fatal("loaded; want the problems")
 	}
-	for _, key := range []string{"analytics.windows", "analytics.hours.sleep_start", "analytics.hours.business_start", "analytics.flap_count"} {
+	for _, key := range []string{"analytics.windows", "analytics.hours.sleep_start", "analytics.hours.business_start", "analytics.flap_count", "analytics.tune.inhibit_share"} {
 		if !strings.Contains(err.Error(), key+":") {
 			t.Errorf("no problem under %s in:\n%v", key, err)
 		}

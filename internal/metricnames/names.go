@@ -97,6 +97,25 @@ const (
 	AlertsFlapping     = "pagerlens_alerts_flapping"
 )
 
+// Alert tuning, simulated (docs/metrics.md, "Alert tuning"): one window
+// (30d when configured), so no window label.
+const (
+	AlertTuningSuppressibleAlerts = "pagerlens_alert_tuning_suppressible_alerts"
+	// LabelChange names the simulated change.
+	LabelChange = "change"
+)
+
+// Values of LabelChange.
+const (
+	ChangeFor           = "for"             // alerts the recommended for: would have suppressed
+	ChangeKeepFiringFor = "keep_firing_for" // re-triggers the recommended keep_firing_for: would have merged
+	ChangeInhibition    = "inhibition"      // alerts the strongest inhibitor would have inhibited
+	ChangeBusinessHours = "business_hours"  // off-hours alerts business-hours routing would have held back
+)
+
+// TuningChanges lists LabelChange's values in exposition order.
+var TuningChanges = []string{ChangeFor, ChangeKeepFiringFor, ChangeInhibition, ChangeBusinessHours}
+
 // On-call load and pager fatigue.
 const (
 	Interruptions                    = "pagerlens_interruptions"
@@ -201,6 +220,7 @@ var All = []Family{
 	{AlertsOffHours, Gauge, ls(alertLabels...), "Alerts of the window that fired in off hours of the responder's (else the team's) timezone."},
 	{AlertsSleepHours, Gauge, ls(alertLabels...), "Alerts of the window that fired in sleep hours (22:00-08:00) of the responder's (else the team's) timezone."},
 	{AlertsFlapping, Gauge, ls(LabelTeam, LabelService, LabelWindow), "Alert keys that triggered 3 or more times within 1 hour (configurable) in the window."},
+	{AlertTuningSuppressibleAlerts, Gauge, ls(LabelTeam, LabelService, LabelAlertname, LabelChange), "Alerts of the tuning window (30d) the simulated change would have spared: for (recommended for:), keep_firing_for (merged re-triggers), inhibition (strongest inhibitor), business_hours (off-hours alerts held back); 0 when it does not apply."},
 
 	// On-call load and pager fatigue.
 	{Interruptions, Gauge, ls(LabelTeam, LabelResponder, LabelPeriod, LabelWindow), "Interruptions (page notifications by phone, SMS, push or of unknown channel, not e-mail, by default; repeats within 2 minutes merged) of a responder in the window, by period in the responder's timezone."},

@@ -144,6 +144,7 @@ func TestContract(t *testing.T) {
 		"pagerlens_alerts_outside_business":                  Gauge,
 		"pagerlens_alerts_during_sleep":                      Gauge,
 		"pagerlens_alerts_flapping":                          Gauge,
+		"pagerlens_alert_tuning_suppressible_alerts":         Gauge,
 		"pagerlens_interruptions":                            Gauge,
 		"pagerlens_nights_interrupted":                       Gauge,
 		"pagerlens_incidents_acknowledged_by_responder":      Gauge,
