@@ -3,7 +3,7 @@ package export
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
 	"github.com/pagerlens/pagerlens/analytics"
@@ -47,29 +47,9 @@ func run(ctx context.Context, st *store.Store, job Job, at time.Time, base analy
 		return Result{}, err
 	}
 
-	var fill func(f *os.File, tmpPath string) error
-	rows := 0
-	if job.What == FatigueReport {
-		f, _ := report.ParseFormat(job.Format)
-		r, err := report.Build(ctx, st, report.Options{Config: cfg, Window: w, Team: job.Team})
-		if err != nil {
-			return Result{}, err
-		}
-		fill = func(out *os.File, _ string) error { return r.Write(out, f) }
-	} else {
-		t, err := table(ctx, st, job.What, cfg, w)
-		if err != nil {
-			return Result{}, err
-		}
-		rows = len(t.Rows)
-		switch job.Format {
-		case CSV:
-			fill = func(out *os.File, _ string) error { return WriteCSV(out, t) }
-		case JSONL:
-			fill = func(out *os.File, _ string) error { return WriteJSONL(out, t) }
-		case Parquet:
-			fill = func(_ *os.File, p string) error { return WriteParquet(ctx, p, t) }
-		}
+	fill, rows, err := content(ctx, st, job, cfg, w)
+	if err != nil {
+		return Result{}, err
 	}
 	path, err := writeAtomic(job.Dir, name, fill)
 	if err != nil {
@@ -78,6 +58,33 @@ func run(ctx context.Context, st *store.Store, job Job, at time.Time, base analy
 	res := Result{Path: path, Rows: rows}
 	res.Pruned, err = prune(job.Dir, job, job.Retention)
 	return res, err
+}
+
+// content computes what job exports with cfg (Now and the one window w
+// set) and returns the writer of its file: to out, or, for writers that
+// need a path (DuckDB's COPY), to tmpPath. rows counts a table's rows.
+func content(ctx context.Context, st *store.Store, job Job, cfg analytics.Config, w analytics.Window) (fill func(out io.Writer, tmpPath string) error, rows int, err error) {
+	if job.What == FatigueReport {
+		f, _ := report.ParseFormat(job.Format)
+		r, err := report.Build(ctx, st, report.Options{Config: cfg, Window: w, Team: job.Team})
+		if err != nil {
+			return nil, 0, err
+		}
+		return func(out io.Writer, _ string) error { return r.Write(out, f) }, 0, nil
+	}
+	t, err := table(ctx, st, job.What, cfg, w)
+	if err != nil {
+		return nil, 0, err
+	}
+	switch job.Format {
+	case CSV:
+		fill = func(out io.Writer, _ string) error { return WriteCSV(out, t) }
+	case JSONL:
+		fill = func(out io.Writer, _ string) error { return WriteJSONL(out, t) }
+	case Parquet:
+		fill = func(_ io.Writer, p string) error { return WriteParquet(ctx, p, t) }
+	}
+	return fill, len(t.Rows), nil
 }
 
 // table computes the rows of a tabular export.
