@@ -44,10 +44,10 @@ func TestLockdown(t *testing.T) {
 		t.Fatalf("checkpoint: %v", err)
 	}
 	for q, want := range map[string]string{
-		`SELECT * FROM read_csv('/etc/passwd')`:                   "file system operations are disabled",
-		`COPY lockdown_probe TO '` + t.TempDir() + `/x.csv'`:      "file system operations are disabled",
-		`SET threads=1`:                                           "configuration has been locked",
-		`SET enable_external_access=true`:                         "configuration has been locked",
+		`SELECT * FROM read_csv('/etc/passwd')`:              "file system operations are disabled",
+		`COPY lockdown_probe TO '` + t.TempDir() + `/x.csv'`: "file system operations are disabled",
+		`SET threads=1`:                   "configuration has been locked",
+		`SET enable_external_access=true`: "configuration has been locked",
 		`ATTACH '` + filepath.Join(t.TempDir(), "o.duckdb") + `'`: "",
 	} {
 		_, err := st.DB().ExecContext(ctx, q)

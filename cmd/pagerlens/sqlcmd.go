@@ -46,4 +46,3 @@ refused by DuckDB. The tables are documented in docs/schema.md.`,
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
 	return cmd
 }
-

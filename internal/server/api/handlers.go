@@ -310,7 +310,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <h2>Prometheus</h2>
 <ul>
 <li><a href="metrics">metrics</a> · <a href="healthz">healthz</a> · <a href="readyz">readyz</a></li>
-<li>Grafana: <code>pagerlens dashboards --out DIR</code> writes the dashboards and their provisioning file (docs/dashboards.md).</li>
+<li>Grafana: <code>pagerlens dashboards write --dir DIR</code> writes the dashboards and their provisioning files (docs/dashboards.md).</li>
 {{range .Links}}<li><a href="{{.Href}}">{{.Title}}</a></li>{{end}}
 </ul>
 </body></html>

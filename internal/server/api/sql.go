@@ -148,6 +148,12 @@ func (s *sandbox) run(ctx context.Context, query, format string, w io.Writer) (t
 	if err := s.check(ctx, conn, query); err != nil {
 		return false, err
 	}
+	return s.exec(ctx, conn, query, format, w)
+}
+
+// exec runs query on conn in a READ ONLY transaction, rolled back after,
+// with the row cap and the timeout (layers 2 and 4; check is layer 1).
+func (s *sandbox) exec(ctx context.Context, conn *sql.Conn, query, format string, w io.Writer) (truncated bool, err error) {
 	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION READ ONLY`); err != nil {
 		return false, err
 	}
