@@ -23,7 +23,8 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure every stage next to the limit of the library below it, in one run",
 		Long: `bench measures decode, store, consume (embedded Kafka broker), backfill,
 memory, soak (serve's RSS under a steady webhook and Kafka stream), analytics
-(Snapshot) and scrape, each figure next to its limit measured
+(Snapshot), scrape and api (/metrics latency and the ingestion rate while 50
+clients ask serve for reports), each figure next to its limit measured
 in the same run, and prints one table with the targets met or missed.
 
 The defaults finish in about fifteen minutes on a loaded 2-core machine. The

@@ -54,7 +54,7 @@ func DefaultConfig() Config {
 }
 
 // AllStages in the order they run.
-var AllStages = []string{"decode", "store", "consume", "backfill", "memory", "soak", "analytics", "scrape"}
+var AllStages = []string{"decode", "store", "consume", "backfill", "memory", "soak", "analytics", "scrape", "api"}
 
 // Row is one line of the table: a figure next to its limit.
 type Row struct {
@@ -144,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	stages := map[string]func() error{
 		"decode": r.decode, "store": r.store, "consume": r.consume, "backfill": r.backfill,
-		"memory": r.memory, "soak": r.soak, "scrape": r.scrape, "analytics": r.analytics,
+		"memory": r.memory, "soak": r.soak, "scrape": r.scrape, "analytics": r.analytics, "api": r.api,
 	}
 	for _, s := range cfg.Stages {
 		f, ok := stages[s]

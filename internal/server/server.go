@@ -158,7 +158,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("http server listening", attrs...)
 	if !tlsOn || users == 0 {
-		s.log.Info("every path (/metrics, /webhooks/…, probes) is served without TLS or without basic auth; set web_config_file (--web.config.file, PAGERLENS_WEB_CONFIG_FILE) to add them",
+		s.log.Info("every path (/metrics, /webhooks/…, the API, probes) is served without TLS or without basic auth; set web_config_file (--web.config.file, PAGERLENS_WEB_CONFIG_FILE) to add them",
 			"tls", onOff(tlsOn), "basic_auth", onOff(users > 0))
 	}
 	select {
