@@ -35,8 +35,9 @@ type apiPhase struct {
 	reports         []time.Duration // 200 answers' latencies
 	busy, failed    int64           // 503 answers; other failures
 	scrapeFailures  int
-	refreshAtEnd    float64 // pagerlens_analytics_last_refresh_timestamp_seconds
-	refreshesDuring int     // distinct refresh timestamps seen
+	// refreshAge is how long before the phase's end the last analytics
+	// refresh succeeded (pagerlens_analytics_last_refresh_timestamp_seconds).
+	refreshAge time.Duration
 }
 
 // api runs serve on a copy of the analytics stage's smaller store with a
@@ -132,7 +133,7 @@ func (r *runner) api() error {
 	}
 	// Consuming has begun once the first batch is counted.
 	for deadline := time.Now().Add(90 * time.Second); ; {
-		if v, _ := ingestedTotal(base); v > 0 {
+		if v, _, _ := ingestedTotal(base); v > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -176,7 +177,7 @@ func (r *runner) api() error {
 		}
 		r.add(Row{Stage: "api", What: what,
 			Figure: fmt.Sprintf("/metrics p50 %s, p99 %s (%d scrapes, %d failed); ingestion %s", fmtDur(pct(ph.scrapes, 50)), fmtDur(pct(ph.scrapes, 99)), len(ph.scrapes), ph.scrapeFailures, fmtRate(rate(int(ph.ingested), ph.took))),
-			Note:   fmt.Sprintf("analytics refreshes seen: %d%s", ph.refreshesDuring, extra)})
+			Note:   fmt.Sprintf("last analytics refresh %s before the phase ended%s", fmtDur(ph.refreshAge.Round(time.Millisecond)), extra)})
 	}
 	return nil
 }
@@ -184,7 +185,7 @@ func (r *runner) api() error {
 // apiRun is one phase: scrapes every 100 ms, clients report loops.
 func apiRun(ctx context.Context, base, reportURL string, clients int, d time.Duration) (apiPhase, error) {
 	var ph apiPhase
-	start0, err := ingestedTotal(base)
+	start0, _, err := ingestedTotal(base)
 	if err != nil {
 		return ph, err
 	}
@@ -227,7 +228,6 @@ func apiRun(ctx context.Context, base, reportURL string, clients int, d time.Dur
 			}
 		}()
 	}
-	refreshes := map[float64]bool{}
 	t0 := time.Now()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -253,37 +253,36 @@ scrape:
 			continue
 		}
 		ph.scrapes = append(ph.scrapes, time.Since(s0))
-		if v, ok := scrapeGauge(base+"/metrics", mn.AnalyticsLastRefreshTimestampSeconds); ok && len(ph.scrapes)%10 == 0 {
-			refreshes[v] = true
-			ph.refreshAtEnd = v
-		}
 	}
 	ph.took = time.Since(t0)
 	wg.Wait()
-	end, err := ingestedTotal(base)
+	end, refreshed, err := ingestedTotal(base)
 	if err != nil {
 		return ph, err
 	}
 	ph.ingested = int64(end - start0)
 	ph.busy, ph.failed = busy.Load(), failed.Load()
-	ph.refreshesDuring = len(refreshes)
+	ph.refreshAge = time.Since(time.Unix(0, int64(refreshed*1e9)))
 	return ph, nil
 }
 
 // ingestedTotal sums pagerlens_ingest_messages_total over its topics and
 // outcomes (stored, duplicate, dead-lettered): what the consumer got
-// through.
-func ingestedTotal(base string) (float64, error) {
+// through; refreshed is the last analytics refresh's Unix time.
+func ingestedTotal(base string) (sum, refreshed float64, err error) {
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
-	sum := 0.0
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, mn.AnalyticsLastRefreshTimestampSeconds+" "); ok {
+			refreshed, _ = strconv.ParseFloat(v, 64)
+			continue
+		}
 		if !strings.HasPrefix(line, mn.IngestMessagesTotal+"{") {
 			continue
 		}
@@ -293,7 +292,7 @@ func ingestedTotal(base string) (float64, error) {
 			}
 		}
 	}
-	return sum, sc.Err()
+	return sum, refreshed, sc.Err()
 }
 
 // pct is the p-th percentile of ds (0 when empty).

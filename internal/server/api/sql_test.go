@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/event"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -283,4 +285,38 @@ func series(t *testing.T, s served, endpoint, code string) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// A slow query holds neither the writer nor the analytics: a batch is
+// stored and a snapshot computed while it runs (until its timeout).
+func TestSlowQueryBlocksNothing(t *testing.T) {
+	s := serve(t, Options{SQL: true, Timeout: 10 * time.Second}, "")
+	ctx := context.Background()
+	queryDone := make(chan string, 1)
+	go func() {
+		_, body, _ := do(t, "POST", s.url+"/api/v1/sql", `SELECT count(*) FROM range(1000000000000) a WHERE hash(a.range) % 7 = 3`)
+		queryDone <- body
+	}()
+	// The query is running once DuckDB lists it... or, simply, shortly.
+	time.Sleep(300 * time.Millisecond)
+	e := event.Event{ID: "slow-query-probe", Source: "test", Type: "alert.triggered", Time: end.Add(-time.Hour),
+		Data: event.Data{AlertKey: "k", AlertName: "Probe", Team: "probe"}}
+	t0 := time.Now()
+	res, err := s.st.WriteBatch(ctx, store.Batch{Rows: []store.Row{{Event: e, Topic: "t"}}})
+	t.Logf("write %s", time.Since(t0))
+	if err != nil || res.Stored != 1 {
+		t.Fatalf("write beside the query: %+v, %v", res, err)
+	}
+	if _, err := analytics.Compute(ctx, s.st, analytics.DefaultConfig(end)); err != nil {
+		t.Fatalf("snapshot beside the query: %v", err)
+	}
+	t.Logf("write+snapshot %s", time.Since(t0))
+	select {
+	case body := <-queryDone:
+		t.Fatalf("the query ended (%q) before the write and the snapshot were done: the test proves nothing", body)
+	default:
+	}
+	if body := <-queryDone; !strings.Contains(body, "query cancelled") {
+		t.Errorf("slow query: %q, want it cancelled at its timeout", body)
+	}
 }
