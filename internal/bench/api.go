@@ -28,13 +28,13 @@ const APIClients = 50
 
 // apiPhase is what one phase of the api stage measured.
 type apiPhase struct {
-	name            string
-	took            time.Duration
-	ingested        int64           // events stored or found duplicate
-	scrapes         []time.Duration // /metrics latencies
-	reports         []time.Duration // 200 answers' latencies
-	busy, failed    int64           // 503 answers; other failures
-	scrapeFailures  int
+	name           string
+	took           time.Duration
+	ingested       int64           // events stored or found duplicate
+	scrapes        []time.Duration // /metrics latencies
+	reports        []time.Duration // 200 answers' latencies
+	busy, failed   int64           // 503 answers; other failures
+	scrapeFailures int
 	// refreshAge is how long before the phase's end the last analytics
 	// refresh succeeded (pagerlens_analytics_last_refresh_timestamp_seconds).
 	refreshAge time.Duration

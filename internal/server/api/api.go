@@ -143,7 +143,9 @@ func (a *API) Mount(mux interface{ Handle(string, http.Handler) }) {
 	} else {
 		mux.Handle("GET /{$}", index)
 	}
-	mux.Handle("GET /api/v1/snapshot", a.wrap(EndpointSnapshot, true, a.snapshot))
+	// The snapshot takes a slot only when it computes (snapshot.go): the
+	// cached one is served even when the API is busy.
+	mux.Handle("GET /api/v1/snapshot", a.wrap(EndpointSnapshot, false, a.snapshot))
 	mux.Handle("GET /report/fatigue", a.wrap(EndpointReport, true, a.report))
 	mux.Handle("GET /api/v1/export", a.wrap(EndpointExport, true, a.export))
 	if a.sql != nil {
@@ -199,14 +201,12 @@ func (a *API) wrap(endpoint string, bounded bool, h func(http.ResponseWriter, *h
 			a.duration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
 		}()
 		if bounded {
-			select {
-			case a.slots <- struct{}{}:
-				defer func() { <-a.slots }()
-			default:
-				sw.Header().Set("Retry-After", "1")
-				http.Error(sw, fmt.Sprintf("busy: %d API requests are running (api.max_concurrent); retry shortly", cap(a.slots)), http.StatusServiceUnavailable)
+			release, err := a.acquire(sw)
+			if err != nil {
+				http.Error(sw, err.Error(), http.StatusServiceUnavailable)
 				return
 			}
+			defer release()
 		}
 		if err := h(sw, r); err != nil {
 			var he *httpError
@@ -223,6 +223,19 @@ func (a *API) wrap(endpoint string, bounded bool, h func(http.ResponseWriter, *h
 			}
 		}
 	})
+}
+
+// acquire takes one of MaxConcurrent slots, or says busy (503, with
+// Retry-After set on w) at once.
+func (a *API) acquire(w http.ResponseWriter) (release func(), err error) {
+	select {
+	case a.slots <- struct{}{}:
+		return func() { <-a.slots }, nil
+	default:
+		w.Header().Set("Retry-After", "1")
+		return nil, &httpError{code: http.StatusServiceUnavailable,
+			msg: fmt.Sprintf("busy: %d API requests are running (api.max_concurrent); retry shortly", cap(a.slots))}
+	}
 }
 
 // httpError is an answer other than 500: a bad parameter (400), a refused

@@ -97,6 +97,11 @@ func (a *API) snapshot(w http.ResponseWriter, r *http.Request) error {
 	}
 	snap := a.o.Cached()
 	if nowGiven || snap == nil || !hasAll(snap.Windows, names) {
+		release, err := a.acquire(w)
+		if err != nil {
+			return err
+		}
+		defer release()
 		cfg := a.o.Analytics
 		cfg.Now = now
 		cfg.Windows = wins

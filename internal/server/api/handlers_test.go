@@ -197,9 +197,20 @@ func TestBusy(t *testing.T) {
 	if code, _, _ := do(t, "GET", s.url+"/", ""); code != 200 {
 		t.Errorf("index while busy: %d", code)
 	}
+	// A snapshot to compute waits like a report; the cached one does not.
+	if code, _, _ := do(t, "GET", s.url+"/api/v1/snapshot?now="+nowParam, ""); code != http.StatusServiceUnavailable {
+		t.Errorf("snapshot to compute while busy: %d, want 503", code)
+	}
+	s.api.o.Cached = func() *analytics.Snapshot { return &analytics.Snapshot{Windows: []string{"7d", "30d", "90d"}} }
+	if code, body, _ := do(t, "GET", s.url+"/api/v1/snapshot", ""); code != 200 {
+		t.Errorf("cached snapshot while busy: %d %s, want 200", code, body)
+	}
 	<-s.api.slots
 	if code, _, _ := do(t, "GET", s.url+"/report/fatigue?format=md&now="+nowParam, ""); code != 200 {
 		t.Errorf("after the slot is free: %d", code)
+	}
+	if got := counter(t, s, EndpointSnapshot, "503"); got != 1 {
+		t.Errorf("snapshot 503s counted %v, want 1", got)
 	}
 	if got := counter(t, s, EndpointReport, "503"); got != 1 {
 		t.Errorf("report 503s counted %v, want 1", got)
@@ -208,10 +219,8 @@ func TestBusy(t *testing.T) {
 		t.Errorf("report 200s counted %v, want 1", got)
 	}
 	// Every endpoint's 200 series is there from the start.
-	for _, e := range []string{EndpointExport, EndpointSnapshot, EndpointIndex} {
-		if got, ok := series(t, s, e, "200"); !ok || got != 0 && e != EndpointIndex {
-			t.Errorf("%s 200s: %v (present %v), want a series at 0", e, got, ok)
-		}
+	if got, ok := series(t, s, EndpointExport, "200"); !ok || got != 0 {
+		t.Errorf("export 200s: %v (present %v), want a series at 0", got, ok)
 	}
 	if _, ok := series(t, s, EndpointSQL, "200"); ok {
 		t.Error("a sql series with the SQL API off")
