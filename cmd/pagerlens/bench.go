@@ -58,6 +58,7 @@ full sizes (bench/results.md):
 	f.DurationVar(&cfg.SoakDuration, "soak-duration", cfg.SoakDuration, "how long each steady stream of the soak stage runs")
 	f.IntVar(&cfg.SoakRate, "soak-rate", cfg.SoakRate, "webhook requests a second in the soak stage (two alerts each)")
 	f.IntVar(&cfg.SoakKafkaRate, "soak-kafka-rate", cfg.SoakKafkaRate, "canonical events a second through Kafka in the soak stage")
+	f.IntVar(&cfg.APIRate, "api-rate", cfg.APIRate, "canonical events a second through Kafka in the api stage; 0: a backlog of --events")
 	f.IntVar(&cfg.DecodeEvents, "decode-events", cfg.DecodeEvents, "events per decoder and round")
 	f.StringVar(&stages, "stages", strings.Join(bench.AllStages, ","), "stages to run")
 	f.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one, removed after)")

@@ -38,14 +38,17 @@ type apiPhase struct {
 	// refreshAge is how long before the phase's end the last analytics
 	// refresh succeeded (pagerlens_analytics_last_refresh_timestamp_seconds).
 	refreshAge time.Duration
+	total      float64 // ingested since serve started, at the phase's end
+	lag        int64   // produced − ingested at the phase's end
 }
 
-// api runs serve on a copy of the analytics stage's smaller store with a
-// Kafka backlog to consume, and measures /metrics latency (scraped every
-// 100 ms, gzip, as Prometheus asks) and the ingestion rate three times:
-// idle, with APIClients clients asking GET /report/fatigue in a loop (a 503
-// is retried after 100 ms), and idle again. Serve's API runs at its
-// default bounds (api.max_concurrent 4).
+// api runs serve on a copy of the analytics stage's smaller store while it
+// consumes Kafka, a stream of cfg.APIRate events a second (or, with 0, a
+// backlog of cfg.Events to consume as fast as it can), and measures
+// /metrics latency (scraped every 100 ms, gzip, as Prometheus asks) and
+// the ingestion rate three times: idle, with APIClients clients asking GET
+// /report/fatigue in a loop (a 503 is retried after 100 ms), and idle
+// again. Serve's API runs at its default bounds (api.max_concurrent 4).
 func (r *runner) api() error {
 	ctx := r.ctx
 	n := slices.Min(r.cfg.SnapshotEvents)
@@ -69,9 +72,13 @@ func (r *runner) api() error {
 	}(); err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
-	// A backlog that outlasts the three phases at the consume stage's
-	// rates: seed 2 a year later, as the consume stage produces.
+	phase := max(10*time.Second, r.cfg.SoakDuration/6)
+	// Seed 2 a year later, as the consume stage produces: a backlog, or
+	// enough for the three phases at APIRate.
 	backlog := r.cfg.Events
+	if r.cfg.APIRate > 0 {
+		backlog = r.cfg.APIRate * int(4*phase/time.Second)
+	}
 	evs, err := firstEvents(synthConfig(2), backlog)
 	if err != nil {
 		return err
@@ -98,13 +105,36 @@ func (r *runner) api() error {
 		kms[i] = embedkafka.Message{Value: v}
 	}
 	msgs = nil
-	r.logf("api: producing a backlog of %d events", len(kms))
-	for i := 0; i < len(kms); i += 20000 {
-		if err := br.Produce(ctx, "events", kms[i:min(i+20000, len(kms))]...); err != nil {
-			return fmt.Errorf("api: produce: %w", err)
+	var produced atomic.Int64
+	if r.cfg.APIRate == 0 {
+		r.logf("api: producing a backlog of %d events", len(kms))
+		for i := 0; i < len(kms); i += 20000 {
+			if err := br.Produce(ctx, "events", kms[i:min(i+20000, len(kms))]...); err != nil {
+				return fmt.Errorf("api: produce: %w", err)
+			}
 		}
+		produced.Store(int64(len(kms)))
+		kms = nil
+	} else {
+		// Ten sends a second, APIRate/10 events each, until the end.
+		pctx, stopProducing := context.WithCancel(ctx)
+		defer stopProducing()
+		go func() {
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			per := max(1, r.cfg.APIRate/10)
+			for i := 0; i+per <= len(kms); i += per {
+				select {
+				case <-pctx.Done():
+					return
+				case <-tick.C:
+				}
+				if err := br.Produce(pctx, "events", kms[i:i+per]...); err == nil {
+					produced.Add(int64(per))
+				}
+			}
+		}()
 	}
-	kms = nil
 	addr, err := freeAddr()
 	if err != nil {
 		return err
@@ -141,7 +171,6 @@ func (r *runner) api() error {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	phase := max(10*time.Second, r.cfg.SoakDuration/6)
 	reportURL := base + "/report/fatigue?window=30d&now=" + last.UTC().Format(time.RFC3339)
 	var phases []apiPhase
 	for _, p := range []struct {
@@ -154,6 +183,7 @@ func (r *runner) api() error {
 			return fmt.Errorf("api: %s: %w: %s", p.name, err, lastLines(logs.String(), 5))
 		}
 		ph.name = p.name
+		ph.lag = produced.Load() - int64(ph.total)
 		phases = append(phases, ph)
 		select {
 		case err := <-done:
@@ -161,22 +191,22 @@ func (r *runner) api() error {
 		default:
 		}
 	}
-	var total int64
-	for _, ph := range phases {
-		total += ph.ingested
-	}
-	if total >= int64(backlog) {
+	if last := phases[len(phases)-1]; r.cfg.APIRate == 0 && last.total >= float64(backlog) {
 		r.note("api: the %d-event backlog ran out during the phases: the later phases' ingestion rates are bounded by it; give a larger --events", backlog)
 	}
+	stream := fmt.Sprintf("a stream of %d events/s", r.cfg.APIRate)
+	if r.cfg.APIRate == 0 {
+		stream = fmt.Sprintf("a backlog of %d events", backlog)
+	}
 	for _, ph := range phases {
-		what := fmt.Sprintf("serve consuming a Kafka backlog over a %d-event store, %s (%s)", n, ph.name, fmtDur(ph.took))
+		what := fmt.Sprintf("serve consuming %s from Kafka into a %d-event store, %s (%s)", stream, n, ph.name, fmtDur(ph.took))
 		extra := ""
 		if len(ph.reports) > 0 || ph.busy > 0 {
 			extra = fmt.Sprintf("; reports: %d answered, p50 %s, p99 %s; %d answered 503 (api.max_concurrent 4), %d failed",
 				len(ph.reports), fmtDur(pct(ph.reports, 50)), fmtDur(pct(ph.reports, 99)), ph.busy, ph.failed)
 		}
 		r.add(Row{Stage: "api", What: what,
-			Figure: fmt.Sprintf("/metrics p50 %s, p99 %s (%d scrapes, %d failed); ingestion %s", fmtDur(pct(ph.scrapes, 50)), fmtDur(pct(ph.scrapes, 99)), len(ph.scrapes), ph.scrapeFailures, fmtRate(rate(int(ph.ingested), ph.took))),
+			Figure: fmt.Sprintf("/metrics p50 %s, p99 %s (%d scrapes, %d failed); ingestion %s, %d behind at the end", fmtDur(pct(ph.scrapes, 50)), fmtDur(pct(ph.scrapes, 99)), len(ph.scrapes), ph.scrapeFailures, fmtRate(rate(int(ph.ingested), ph.took)), max(ph.lag, 0)),
 			Note:   fmt.Sprintf("last analytics refresh %s before the phase ended%s", fmtDur(ph.refreshAge.Round(time.Millisecond)), extra)})
 	}
 	return nil
@@ -261,6 +291,7 @@ scrape:
 		return ph, err
 	}
 	ph.ingested = int64(end - start0)
+	ph.total = end
 	ph.busy, ph.failed = busy.Load(), failed.Load()
 	ph.refreshAge = time.Since(time.Unix(0, int64(refreshed*1e9)))
 	return ph, nil

@@ -29,6 +29,7 @@ type Config struct {
 	SoakDuration   time.Duration // soak: how long each steady stream runs
 	SoakRate       int           // soak: webhook requests a second (two alerts each)
 	SoakKafkaRate  int           // soak: canonical events a second through Kafka
+	APIRate        int           // api: canonical events a second produced during the phases; 0: a backlog of Events
 	Stages         []string
 	Dir            string // scratch directory; "" means a temporary one
 	Exe            string // the pagerlens binary, for child processes
@@ -49,6 +50,7 @@ func DefaultConfig() Config {
 		SoakDuration:   3 * time.Minute,
 		SoakRate:       200,
 		SoakKafkaRate:  400,
+		APIRate:        2000,
 		Stages:         AllStages,
 	}
 }
