@@ -60,14 +60,9 @@ type Options struct {
 	Timeout time.Duration
 	// MaxConcurrent bounds the requests that query the store at once.
 	MaxConcurrent int
-	// Links are extra lines of the index page: title → path.
-	Links      []Link
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 }
-
-// Link is one entry of the index page.
-type Link struct{ Title, Href string }
 
 // API serves the endpoints.
 type API struct {

@@ -316,7 +316,6 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <ul>
 <li><a href="metrics">metrics</a> · <a href="healthz">healthz</a> · <a href="readyz">readyz</a></li>
 <li>Grafana: <code>pagerlens dashboards write --dir DIR</code> writes the dashboards and their provisioning files (docs/dashboards.md).</li>
-{{range .Links}}<li><a href="{{.Href}}">{{.Title}}</a></li>{{end}}
 </ul>
 </body></html>
 `))
@@ -334,8 +333,7 @@ func (a *API) index(w http.ResponseWriter, _ *http.Request) error {
 		SQL     bool
 		MaxRows int
 		Timeout time.Duration
-		Links   []Link
-	}{wins, a.o.SQL, a.o.MaxRows, a.o.Timeout, a.o.Links})
+	}{wins, a.o.SQL, a.o.MaxRows, a.o.Timeout})
 	if err != nil {
 		return err
 	}
