@@ -60,8 +60,8 @@ type Options struct {
 	Timeout time.Duration
 	// MaxConcurrent bounds the requests that query the store at once.
 	MaxConcurrent int
-	Registerer prometheus.Registerer
-	Logger     *slog.Logger
+	Registerer    prometheus.Registerer
+	Logger        *slog.Logger
 }
 
 // API serves the endpoints.
