@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/exporters/handover"
+	"github.com/pagerlens/pagerlens/exporters/report"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -32,12 +34,31 @@ func Stream(ctx context.Context, st *store.Store, job Job, at time.Time, base an
 	cfg := base
 	cfg.Now = at.UTC()
 	cfg.Windows = []analytics.Window{win}
-	fill, _, err := content(ctx, st, job, cfg, win)
+	switch job.What {
+	case FatigueReport:
+		f, _ := report.ParseFormat(job.Format)
+		r, err := report.Build(ctx, st, report.Options{Config: cfg, Window: win, Team: job.Team})
+		if err != nil {
+			return fmt.Errorf("export %q: %w", job.Name, err)
+		}
+		return r.Write(w, f)
+	case Handover:
+		f, _ := report.ParseFormat(job.Format)
+		d, err := handover.Build(ctx, st, handover.Options{Config: cfg, Window: win, Team: job.Team})
+		if err != nil {
+			return fmt.Errorf("export %q: %w", job.Name, err)
+		}
+		return d.Write(w, f)
+	}
+	t, err := table(ctx, st, job.What, cfg, win)
 	if err != nil {
 		return fmt.Errorf("export %q: %w", job.Name, err)
 	}
-	if job.What == FatigueReport || job.Format != Parquet {
-		return fill(w, "")
+	switch job.Format {
+	case CSV:
+		return WriteCSV(w, t)
+	case JSONL:
+		return WriteJSONL(w, t)
 	}
 	// DuckDB's COPY writes Parquet by path: through a private temp file.
 	dir, err := os.MkdirTemp("", "pagerlens-export-")
@@ -46,7 +67,7 @@ func Stream(ctx context.Context, st *store.Store, job Job, at time.Time, base an
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "export.parquet")
-	if err := fill(nil, path); err != nil {
+	if err := WriteParquet(ctx, path, t); err != nil {
 		return fmt.Errorf("export %q: %w", job.Name, err)
 	}
 	f, err := os.Open(path)

@@ -160,7 +160,7 @@ func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''"
 // through an os.Root on dir: a symlink inside dir cannot redirect a write or
 // a removal outside it. fill writes the content, either to the open file
 // or, for writers that need a path (DuckDB's COPY), to tmpPath.
-func writeAtomic(dir, name string, fill func(f io.Writer, tmpPath string) error) (string, error) {
+func writeAtomic(dir, name string, fill func(f *os.File, tmpPath string) error) (string, error) {
 	if err := plainName(name); err != nil {
 		return "", err
 	}

@@ -235,7 +235,8 @@ func contentType(format string) string {
 	return "text/plain; charset=utf-8"
 }
 
-// export answers GET /api/v1/export?what=…&format=csv|parquet|jsonl[&window=30d][&team=…][&now=T]:
+// export answers GET /api/v1/export?what=…&format=csv|parquet|jsonl[&window=30d][&team=…][&now=T]
+// (a fatigue_report or handover: html, md or json):
 // the file `pagerlens export` writes, streamed; its name is in
 // Content-Disposition.
 func (a *API) export(w http.ResponseWriter, r *http.Request) error {
@@ -251,7 +252,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) error {
 	format := p.get("format")
 	if format == "" {
 		format = export.CSV
-		if what == export.FatigueReport {
+		if what == export.FatigueReport || what == export.Handover {
 			format = "html"
 		}
 	}
@@ -268,7 +269,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("%v", err)
 	}
 	ext := format
-	if what == export.FatigueReport {
+	if what == export.FatigueReport || what == export.Handover {
 		f, _ := report.ParseFormat(format)
 		ext = string(f)
 	}
@@ -309,7 +310,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <h2>Data</h2>
 <ul>
 <li><a href="api/v1/snapshot">api/v1/snapshot</a>: every figure, the JSON of <code>pagerlens metrics --format json</code> (<code>?window=30d&amp;team=…&amp;now=…</code>)</li>
-<li>api/v1/export<code>?what=mttx|alert_quality|oncall_load|incidents|fatigue_report&amp;format=csv|parquet|jsonl&amp;window=30d</code>, e.g. <a href="api/v1/export?what=incidents&amp;format=csv">incidents.csv</a></li>
+<li>api/v1/export<code>?what=mttx|alert_quality|oncall_load|incidents|fatigue_report|handover&amp;format=csv|parquet|jsonl&amp;window=30d</code>, e.g. <a href="api/v1/export?what=incidents&amp;format=csv">incidents.csv</a></li>
 <li>POST api/v1/sql (read-only SQL): {{if .SQL}}on, at most {{.MaxRows}} rows, {{.Timeout}} per query{{else}}off (<code>api: {sql: true}</code> in serve's config){{end}}</li>
 </ul>
 <h2>Prometheus</h2>
