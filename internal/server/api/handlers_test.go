@@ -153,7 +153,7 @@ func TestExport(t *testing.T) {
 	s := serve(t, Options{SQL: true}, "")
 	cfg := analytics.DefaultConfig(end)
 	for _, tt := range []struct{ what, format string }{
-		{"mttx", "csv"}, {"oncall_load", "jsonl"}, {"incidents", "csv"}, {"alert_quality", "parquet"}, {"fatigue_report", "md"},
+		{"mttx", "csv"}, {"oncall_load", "jsonl"}, {"incidents", "csv"}, {"alert_quality", "parquet"}, {"fatigue_report", "md"}, {"handover", "json"},
 	} {
 		dir := t.TempDir()
 		job := export.Job{Name: tt.what, What: export.What(tt.what), Format: tt.format, Window: "30d", Dir: dir, Retention: -1}
