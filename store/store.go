@@ -64,6 +64,8 @@ type Store struct {
 	derMu        sync.Mutex // guards der
 	der          *deriver
 	traceMu      sync.Mutex // guards trace for the deriver (writeMu for WriteBatch)
+	// locked: Lockdown ran; new connections inherit the global settings.
+	locked *atomic.Bool
 }
 
 // ErrInUse is returned when another process holds the file.
@@ -104,7 +106,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if threads == 0 {
 		threads = runtime.NumCPU()
 	}
+	locked := new(atomic.Bool)
 	init := func(ex driver.ExecerContext) error {
+		if locked.Load() {
+			// Lockdown set these globally before locking the
+			// configuration, which now refuses any SET.
+			return nil
+		}
 		stmts := []string{
 			// A TimeZone=UTC DSN option fails; set it per connection instead, so
 			// that TIMESTAMP arithmetic and casts never depend on the host zone.
@@ -133,7 +141,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	db := sql.OpenDB(conn)
 	db.SetMaxIdleConns(4)
-	s := &Store{path: path, db: db, opts: opts, recent: newRecentIDs()}
+	s := &Store{path: path, db: db, opts: opts, recent: newRecentIDs(), locked: locked}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, classifyOpenError(path, err)

@@ -23,7 +23,8 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure every stage next to the limit of the library below it, in one run",
 		Long: `bench measures decode, store, consume (embedded Kafka broker), backfill,
 memory, soak (serve's RSS under a steady webhook and Kafka stream), analytics
-(Snapshot) and scrape, each figure next to its limit measured
+(Snapshot), scrape and api (/metrics latency and the ingestion rate while 50
+clients ask serve for reports), each figure next to its limit measured
 in the same run, and prints one table with the targets met or missed.
 
 The defaults finish in about fifteen minutes on a loaded 2-core machine. The
@@ -57,6 +58,7 @@ full sizes (bench/results.md):
 	f.DurationVar(&cfg.SoakDuration, "soak-duration", cfg.SoakDuration, "how long each steady stream of the soak stage runs")
 	f.IntVar(&cfg.SoakRate, "soak-rate", cfg.SoakRate, "webhook requests a second in the soak stage (two alerts each)")
 	f.IntVar(&cfg.SoakKafkaRate, "soak-kafka-rate", cfg.SoakKafkaRate, "canonical events a second through Kafka in the soak stage")
+	f.IntVar(&cfg.APIRate, "api-rate", cfg.APIRate, "canonical events a second through Kafka in the api stage; 0: a backlog of --events")
 	f.IntVar(&cfg.DecodeEvents, "decode-events", cfg.DecodeEvents, "events per decoder and round")
 	f.StringVar(&stages, "stages", strings.Join(bench.AllStages, ","), "stages to run")
 	f.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one, removed after)")

@@ -2,15 +2,20 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/exporters/deliver"
 	"github.com/pagerlens/pagerlens/exporters/export"
+	"github.com/pagerlens/pagerlens/internal/apiclient"
 	"github.com/pagerlens/pagerlens/internal/config"
 )
 
@@ -18,6 +23,7 @@ func newExportCmd() *cobra.Command {
 	var what, format, out, team, filename, name string
 	var doDeliver, dryRun bool
 	var wf windowFlags
+	var uf urlFlags
 	cmd := &cobra.Command{
 		Use:   "export --db FILE (--what WHAT [--format FORMAT] --dir DIR | --config F --name JOB [--deliver [--dry-run]])",
 		Short: "Run one metric export by hand (what serve's scheduled exports write), and deliver it",
@@ -37,7 +43,10 @@ format, window, team, dir and file name; --window and --dir override its
 window and dir). --deliver then sends the written file to the entry's
 deliver: targets (email, slack, webhook), with their retries; a failed
 delivery exits 1 and keeps the file. --dry-run prints what would be sent
-instead, without the network and without writing into the job's dir.`,
+instead, without the network and without writing into the job's dir.
+
+--url asks a running serve instead (it holds the file; docs/operations.md)
+and writes its answer into --dir under the same name.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd); err != nil {
@@ -90,6 +99,16 @@ instead, without the network and without writing into the job's dir.`,
 			if doDeliver && len(job.Deliver) == 0 {
 				return usageErrorf("--deliver: export %q has no deliver: targets in %s", job.Name, wf.configFile)
 			}
+			client, err := uf.client(cmd)
+			if err != nil {
+				return err
+			}
+			if client != nil {
+				if doDeliver {
+					return usageErrorf("--deliver and --dry-run with --url: deliver from the file --url writes, or let serve's exports: entry deliver")
+				}
+				return remoteExport(cmd, client, job, cfg.Now)
+			}
 			st, done, err := wf.open(cmd)
 			if err != nil {
 				return err
@@ -134,7 +153,40 @@ instead, without the network and without writing into the job's dir.`,
 	f.StringVar(&name, "name", "", "run the exports: entry of this name in --config")
 	f.BoolVar(&doDeliver, "deliver", false, "with --name: send the written file to the entry's deliver: targets")
 	f.BoolVar(&dryRun, "dry-run", false, "with --name: print what --deliver would send; send and keep nothing")
+	uf.register(f)
 	return cmd
+}
+
+// remoteExport asks serve's GET /api/v1/export as of at (this command's
+// --now or time) and writes the answer into --dir under the name the local
+// export gives it.
+func remoteExport(cmd *cobra.Command, c *apiclient.Client, job export.Job, at time.Time) error {
+	name, err := job.FileName(at)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	q := url.Values{"what": {string(job.What)}, "format": {job.Format}, "window": {job.Window},
+		"now": {at.UTC().Format(time.RFC3339Nano)}}
+	if job.Team != "" {
+		q.Set("team", job.Team)
+	}
+	resp, err := c.Get(cmd.Context(), "/api/v1/export", q)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := os.MkdirAll(job.Dir, 0o750); err != nil {
+		return fmt.Errorf("export dir: %w", err)
+	}
+	path := filepath.Join(job.Dir, name)
+	if err := writeFileAtomic(path, func(fh *os.File) error {
+		_, err := io.Copy(fh, resp.Body)
+		return err
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), path)
+	return nil
 }
 
 // configuredJob is the exports: entry name of --config, with --window and

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -11,22 +13,27 @@ import (
 
 	"github.com/pagerlens/pagerlens/analytics"
 	promexp "github.com/pagerlens/pagerlens/exporters/prometheus"
+	"github.com/pagerlens/pagerlens/internal/apiclient"
 )
 
 func newMetricsCmd() *cobra.Command {
 	var (
 		db, now, format, roster, configFile string
 		windows                             []string
+		uf                                  urlFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "metrics --db FILE",
+		Use:   "metrics --db FILE | --url URL",
 		Short: "Print every reliability metric (MTTx, alert quality, on-call load) at one point in time",
 		Long: `metrics opens the DuckDB file read-only and prints the analytics snapshot:
 MTTx and incident counts, alert quality and on-call load per window, as
 defined in docs/metrics.md. --format json is the stable machine format
 documented there; table is for people; prometheus is the text exposition
 format of serve's /metrics (analytics only), e.g. for node_exporter's
-textfile collector.`,
+textfile collector.
+
+--url asks a running serve instead (it holds the file): its windows unless
+--window, its last snapshot unless --now (docs/operations.md, "HTTP API").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd); err != nil {
@@ -51,12 +58,18 @@ textfile collector.`,
 					cfg.Windows = append(cfg.Windows, w)
 				}
 			}
-			st, err := openReadOnly(cmd, db)
+			client, err := uf.client(cmd)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			snap, err := analytics.Compute(cmd.Context(), st, cfg)
+			var snap *analytics.Snapshot
+			if client != nil {
+				// serve's windows unless --window; its snapshot as of
+				// its last refresh unless --now.
+				snap, err = remoteSnapshot(cmd, client, splitList(windows), changed(cmd, "window"), now)
+			} else {
+				snap, err = localSnapshot(cmd, db, cfg)
+			}
 			if err != nil {
 				return err
 			}
@@ -80,7 +93,38 @@ textfile collector.`,
 	f.StringVar(&format, "format", "table", "output: json, table or prometheus")
 	f.StringVar(&roster, "roster", "", "roster YAML file (time zones, teams, working hours); overrides analytics.roster_file")
 	f.StringVar(&configFile, "config", "", "serve's YAML config: its analytics: section sets the windows and thresholds (docs/metrics.md)")
+	uf.register(f)
 	return cmd
+}
+
+func localSnapshot(cmd *cobra.Command, db string, cfg analytics.Config) (*analytics.Snapshot, error) {
+	st, err := openReadOnly(cmd, db)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return analytics.Compute(cmd.Context(), st, cfg)
+}
+
+// remoteSnapshot asks serve's GET /api/v1/snapshot.
+func remoteSnapshot(cmd *cobra.Command, c *apiclient.Client, windows []string, windowGiven bool, now string) (*analytics.Snapshot, error) {
+	q := url.Values{}
+	if windowGiven && len(windows) > 0 {
+		q.Set("window", strings.Join(windows, ","))
+	}
+	if now != "" {
+		q.Set("now", now)
+	}
+	resp, err := c.Get(cmd.Context(), "/api/v1/snapshot", q)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var snap analytics.Snapshot
+	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
+		return nil, fmt.Errorf("read serve's snapshot: %w", err)
+	}
+	return &snap, nil
 }
 
 // printSnapshotTable renders the main figures for people; the JSON format

@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pagerlens/pagerlens/exporters/report"
+	"github.com/pagerlens/pagerlens/internal/apiclient"
 )
 
 func newReportCmd() *cobra.Command {
@@ -23,6 +26,7 @@ func newReportCmd() *cobra.Command {
 func newReportFatigueCmd() *cobra.Command {
 	var team, format, out string
 	var wf windowFlags
+	var uf urlFlags
 	cmd := &cobra.Command{
 		Use:   "fatigue --db FILE --format html|md|json --out FILE",
 		Short: "Write the pager-fatigue report: load per team and responder, when pages land, the trend, the noisiest alerts",
@@ -34,7 +38,9 @@ for a week), on-call share, engaged time, 12-hour blocks over the limit and
 the team's load balance; a local
 hour × weekday heat map; the week-by-week trend; and the noisiest alerts with
 a recommendation each. html is one self-contained file (no network), md suits
-a chat post or a ticket, json carries the same data. --out - writes to stdout.`,
+a chat post or a ticket, json carries the same data. --out - writes to stdout.
+
+--url asks a running serve instead (it holds the file; docs/operations.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd); err != nil {
@@ -50,6 +56,13 @@ a chat post or a ticket, json carries the same data. --out - writes to stdout.`,
 			cfg, w, err := wf.load()
 			if err != nil {
 				return err
+			}
+			client, err := uf.client(cmd)
+			if err != nil {
+				return err
+			}
+			if client != nil {
+				return remoteReport(cmd, client, wf, team, f, out)
 			}
 			st, done, err := wf.open(cmd)
 			if err != nil {
@@ -78,7 +91,37 @@ a chat post or a ticket, json carries the same data. --out - writes to stdout.`,
 	wf.register(fl, "the window ending at --now (7d, 30d, 12h, …)")
 	fl.StringVar(&format, "format", "html", "html, md or json")
 	fl.StringVarP(&out, "out", "o", "", "output file, or - for stdout")
+	uf.register(fl)
 	return cmd
+}
+
+// remoteReport asks serve's GET /report/fatigue and writes the answer as
+// the local report is written.
+func remoteReport(cmd *cobra.Command, c *apiclient.Client, wf windowFlags, team string, f report.Format, out string) error {
+	q := url.Values{"window": {wf.window}, "format": {string(f)}}
+	if team != "" {
+		q.Set("team", team)
+	}
+	if wf.now != "" {
+		q.Set("now", wf.now)
+	}
+	resp, err := c.Get(cmd.Context(), "/report/fatigue", q)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == "-" {
+		_, err := io.Copy(cmd.OutOrStdout(), resp.Body)
+		return err
+	}
+	if err := writeFileAtomic(out, func(fh *os.File) error {
+		_, err := io.Copy(fh, resp.Body)
+		return err
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.ErrOrStderr(), "wrote", out)
+	return nil
 }
 
 // writeFileAtomic writes path through a temp file in its directory and a

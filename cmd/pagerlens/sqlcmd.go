@@ -1,27 +1,30 @@
 package main
 
 import (
-	"database/sql"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
-	"time"
+	"net/url"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pagerlens/pagerlens/internal/apiclient"
+	"github.com/pagerlens/pagerlens/internal/server/api"
+	"github.com/pagerlens/pagerlens/internal/sqlrows"
 	"github.com/pagerlens/pagerlens/store"
 )
 
 func newSQLCmd() *cobra.Command {
 	var db, format string
+	var uf urlFlags
 	cmd := &cobra.Command{
 		Use:   "sql --db FILE 'SELECT …'",
 		Short: "Run a read-only SQL query against the store",
 		Long: `sql opens the DuckDB file read-only and prints the query's result. Writes are
-refused by DuckDB. The tables are documented in docs/schema.md.`,
+refused by DuckDB. The tables are documented in docs/schema.md.
+
+--url asks a running serve instead (it holds the file), if its config turns
+the SQL API on (api: {sql: true}; docs/operations.md): one SELECT, read-only,
+at most api.max_rows rows and api.timeout long.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyEnv(cmd); err != nil {
@@ -31,9 +34,19 @@ refused by DuckDB. The tables are documented in docs/schema.md.`,
 				return usageErrorf("--format %q: want table, csv or json", format)
 			}
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, db, store.Options{ReadOnly: true})
+			if format == "json" {
+				format = sqlrows.JSONL
+			}
+			client, err := uf.client(cmd)
 			if err != nil {
 				return err
+			}
+			if client != nil {
+				return remoteSQL(cmd, client, args[0], format)
+			}
+			st, err := store.Open(ctx, db, store.Options{ReadOnly: true})
+			if err != nil {
+				return servedHint(db, err)
 			}
 			defer st.Close()
 			rows, err := st.DB().QueryContext(ctx, args[0])
@@ -41,95 +54,30 @@ refused by DuckDB. The tables are documented in docs/schema.md.`,
 				return fmt.Errorf("query: %w", err)
 			}
 			defer rows.Close()
-			return printRows(cmd.OutOrStdout(), rows, format)
+			_, err = sqlrows.Write(cmd.OutOrStdout(), rows, format, 0)
+			return err
 		},
 	}
 	dbFlag(cmd.Flags(), &db)
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
+	uf.register(cmd.Flags())
 	return cmd
 }
 
-func printRows(w io.Writer, rows *sql.Rows, format string) error {
-	cols, err := rows.Columns()
+// remoteSQL asks serve's POST /api/v1/sql, which prints as this command
+// does (internal/sqlrows); a result cut at serve's api.max_rows says so on
+// stderr.
+func remoteSQL(cmd *cobra.Command, c *apiclient.Client, query, format string) error {
+	resp, err := c.Post(cmd.Context(), "/api/v1/sql", url.Values{"format": {format}}, query)
 	if err != nil {
-		return fmt.Errorf("query: %w", err)
+		return err
 	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
+	defer resp.Body.Close()
+	if _, err := io.Copy(cmd.OutOrStdout(), resp.Body); err != nil {
+		return err
 	}
-	var (
-		tw  *tabwriter.Writer
-		cw  *csv.Writer
-		enc *json.Encoder
-	)
-	switch format {
-	case "table":
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, strings.Join(cols, "\t"))
-	case "csv":
-		cw = csv.NewWriter(w)
-		if err := cw.Write(cols); err != nil {
-			return err
-		}
-	case "json":
-		enc = json.NewEncoder(w)
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return fmt.Errorf("query: %w", err)
-		}
-		switch format {
-		case "table", "csv":
-			rec := make([]string, len(vals))
-			for i, v := range vals {
-				rec[i] = cell(v)
-			}
-			if tw != nil {
-				fmt.Fprintln(tw, strings.Join(rec, "\t"))
-			} else if err := cw.Write(rec); err != nil {
-				return err
-			}
-		case "json":
-			obj := make(map[string]any, len(cols))
-			for i, c := range cols {
-				obj[c] = jsonValue(vals[i])
-			}
-			if err := enc.Encode(obj); err != nil {
-				return err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("query: %w", err)
-	}
-	if tw != nil {
-		return tw.Flush()
-	}
-	if cw != nil {
-		cw.Flush()
-		return cw.Error()
+	if resp.Header.Get(api.TruncatedHeader) == "true" {
+		fmt.Fprintln(cmd.ErrOrStderr(), "pagerlens: the result was cut at serve's row limit (api.max_rows)")
 	}
 	return nil
-}
-
-func cell(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "NULL"
-	case []byte:
-		return string(x)
-	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano)
-	default:
-		return fmt.Sprint(x)
-	}
-}
-
-func jsonValue(v any) any {
-	if b, ok := v.([]byte); ok {
-		return string(b)
-	}
-	return v
 }

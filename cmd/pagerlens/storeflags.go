@@ -29,5 +29,6 @@ func openReadOnly(cmd *cobra.Command, db string) (*store.Store, error) {
 	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no store at %s: ingest events first (pagerlens ingest --db %s FILE) or point --db at one", db, db)
 	}
-	return app.OpenStore(cmd.Context(), db, store.Options{ReadOnly: true})
+	st, err := app.OpenStore(cmd.Context(), db, store.Options{ReadOnly: true})
+	return st, servedHint(db, err)
 }

@@ -101,6 +101,10 @@ func TestFreshServeMetrics(t *testing.T) {
 		mn.ExportDeliveriesTotal+`{export="weekly",outcome="success",target="webhook"}`,
 		mn.ExportDeliveriesTotal+`{export="weekly",outcome="failure",target="webhook"}`,
 		mn.AnalyticsRefreshErrorsTotal+"{}",
+		mn.APIRequestsTotal+`{code="200",endpoint="report"}`,
+		mn.APIRequestsTotal+`{code="200",endpoint="snapshot"}`,
+		mn.APIRequestsTotal+`{code="200",endpoint="export"}`,
+		mn.APIRequestDurationSeconds+`{endpoint="report"}`,
 	)
 	for _, s := range want {
 		v, ok := series[s]
@@ -119,7 +123,8 @@ func TestFreshServeMetrics(t *testing.T) {
 	}
 	for _, f := range mn.All {
 		pipeline := strings.HasPrefix(f.Name, "pagerlens_ingest_") || strings.HasPrefix(f.Name, "pagerlens_analytics_") ||
-			strings.HasPrefix(f.Name, "pagerlens_export_") || strings.HasPrefix(f.Name, "pagerlens_webhook_")
+			strings.HasPrefix(f.Name, "pagerlens_export_") || strings.HasPrefix(f.Name, "pagerlens_webhook_") ||
+			strings.HasPrefix(f.Name, "pagerlens_api_")
 		if !fams[f.Name] && pipeline && noSeriesYet[f.Name] == "" {
 			t.Errorf("fresh serve does not expose %s", f.Name)
 		}

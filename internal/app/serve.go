@@ -20,6 +20,7 @@ import (
 	"github.com/pagerlens/pagerlens/ingest/webhook"
 	"github.com/pagerlens/pagerlens/internal/config"
 	"github.com/pagerlens/pagerlens/internal/server"
+	"github.com/pagerlens/pagerlens/internal/server/api"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -141,6 +142,15 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 		return err
 	}
 	srv.Handle("GET /metrics", metrics.Handler())
+	// The API queries the store on connections of its own, bounded: a
+	// slow report or query never holds up ingestion or the refresh.
+	httpAPI, err := api.New(api.Options{Store: st, Analytics: acfg, Cached: metrics.Collector.Snapshot,
+		SQL: cfg.API.SQL, MaxRows: cfg.API.MaxRows, Timeout: time.Duration(cfg.API.Timeout), MaxConcurrent: cfg.API.MaxConcurrent,
+		Registerer: metrics.Self, Logger: log.With("component", "api")})
+	if err != nil {
+		return err
+	}
+	httpAPI.Mount(srv)
 	srv.AddCheck("analytics", func() error {
 		if metrics.Collector.Snapshot() == nil {
 			return errors.New("no analytics snapshot yet")
@@ -181,7 +191,13 @@ func runServe(ctx context.Context, cfg config.Config, hooks *serveHooks) error {
 		}
 		polls.OnRun = func(string, importers.Summary, error) { refresher.Poke() }
 	}
-	log.Info("serving", "db", cfg.DB, "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.Group, "topics", topicNames(cfg.Kafka.Topics),
+	// Commands pointed at the locked file name this URL (--url).
+	removeServeFile, err := writeServeFile(cfg.DB, srv.URL())
+	if err != nil {
+		log.Warn("cannot leave serve's URL next to the store", "err", err)
+	}
+	defer removeServeFile()
+	log.Info("serving", "db", cfg.DB, "url", srv.URL(), "sql_api", cfg.API.SQL, "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.Group, "topics", topicNames(cfg.Kafka.Topics),
 		"webhooks", cfg.Webhooks.Enabled(), "import", len(sources))
 	// HTTP is served from the start, whatever Kafka does: /healthz answers
 	// (a liveness probe must not kill a pod that waits for its brokers),

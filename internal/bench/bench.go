@@ -29,6 +29,7 @@ type Config struct {
 	SoakDuration   time.Duration // soak: how long each steady stream runs
 	SoakRate       int           // soak: webhook requests a second (two alerts each)
 	SoakKafkaRate  int           // soak: canonical events a second through Kafka
+	APIRate        int           // api: canonical events a second produced during the phases; 0: a backlog of Events
 	Stages         []string
 	Dir            string // scratch directory; "" means a temporary one
 	Exe            string // the pagerlens binary, for child processes
@@ -49,12 +50,13 @@ func DefaultConfig() Config {
 		SoakDuration:   3 * time.Minute,
 		SoakRate:       200,
 		SoakKafkaRate:  400,
+		APIRate:        2000,
 		Stages:         AllStages,
 	}
 }
 
 // AllStages in the order they run.
-var AllStages = []string{"decode", "store", "consume", "backfill", "memory", "soak", "analytics", "scrape"}
+var AllStages = []string{"decode", "store", "consume", "backfill", "memory", "soak", "analytics", "scrape", "api"}
 
 // Row is one line of the table: a figure next to its limit.
 type Row struct {
@@ -144,7 +146,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	stages := map[string]func() error{
 		"decode": r.decode, "store": r.store, "consume": r.consume, "backfill": r.backfill,
-		"memory": r.memory, "soak": r.soak, "scrape": r.scrape, "analytics": r.analytics,
+		"memory": r.memory, "soak": r.soak, "scrape": r.scrape, "analytics": r.analytics, "api": r.api,
 	}
 	for _, s := range cfg.Stages {
 		f, ok := stages[s]

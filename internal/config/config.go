@@ -25,6 +25,7 @@ import (
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/ingest/webhook"
 	"github.com/pagerlens/pagerlens/internal/server"
+	"github.com/pagerlens/pagerlens/internal/server/api"
 	"github.com/pagerlens/pagerlens/store"
 )
 
@@ -57,6 +58,9 @@ type Config struct {
 	// Import lists the paging tools' APIs serve polls for history and new
 	// events (docs/import.md), beside or instead of webhooks and Kafka.
 	Import Import `yaml:"import"`
+	// API configures serve's HTTP API beside /metrics (docs/operations.md):
+	// the snapshot, reports, exports and, when turned on, read-only SQL.
+	API API `yaml:"api"`
 
 	// lines are the file's key lines, for Validate's problems.
 	lines keyLines
@@ -75,6 +79,20 @@ type Prometheus struct {
 	// MaxAlertnames bounds alertname values per team and service (the rest
 	// are folded into "other"); negative means no limit.
 	MaxAlertnames int `yaml:"max_alertnames"`
+}
+
+// API configures serve's HTTP API (internal/server/api).
+type API struct {
+	// SQL turns on POST /api/v1/sql, read-only ad-hoc SQL on the store;
+	// off (404) unless set.
+	SQL bool `yaml:"sql"`
+	// MaxRows caps a SQL result; the rest is cut off and flagged.
+	MaxRows int `yaml:"max_rows"`
+	// Timeout cancels a SQL query that runs longer.
+	Timeout Duration `yaml:"timeout"`
+	// MaxConcurrent bounds the API requests that query the store at once;
+	// more are answered 503.
+	MaxConcurrent int `yaml:"max_concurrent"`
 }
 
 // Store configures DuckDB, and the Go heap next to it.
@@ -194,6 +212,8 @@ func Default() Config {
 			WaitForBrokers: true,
 		},
 		Analytics: DefaultAnalytics(),
+		API: API{MaxRows: api.DefaultMaxRows, Timeout: Duration(api.DefaultTimeout),
+			MaxConcurrent: api.DefaultMaxConcurrent},
 		Prometheus: Prometheus{
 			RefreshInterval: Duration(promexp.DefaultRefreshInterval),
 			ResponderLabel:  promexp.DefaultResponderLabel.String(),

@@ -377,6 +377,15 @@ func (c Config) Problems() []Problem {
 	if _, err := a.Config(time.Now()); err != nil {
 		addErr("analytics", err)
 	}
+	if c.API.MaxRows <= 0 {
+		add("api.max_rows", "%d: want a positive number of rows", c.API.MaxRows)
+	}
+	if c.API.Timeout <= 0 {
+		add("api.timeout", "%s: want a positive duration such as 30s", time.Duration(c.API.Timeout))
+	}
+	if c.API.MaxConcurrent <= 0 {
+		add("api.max_concurrent", "%d: want a positive number of requests", c.API.MaxConcurrent)
+	}
 	if c.Prometheus.RefreshInterval <= 0 {
 		add("prometheus.refresh_interval", "%s: want a positive duration such as 30s", time.Duration(c.Prometheus.RefreshInterval))
 	}

@@ -40,6 +40,7 @@ const (
 	LabelTarget    = "target" // a delivery target kind: email, slack, webhook
 	LabelSource    = "source"
 	LabelCode      = "code"
+	LabelEndpoint  = "endpoint" // serve's HTTP API endpoint (snapshot, report, export, sql, index)
 	// LabelQuantile and LabelLe are added by the summary and histogram
 	// encodings themselves; they are listed here so PromQL builders need no
 	// string literals, but they never appear in Family.Labels.
@@ -161,6 +162,8 @@ const (
 	StoreWALBytes                        = "pagerlens_store_wal_bytes"
 	ImportRunsTotal                      = "pagerlens_import_runs_total"
 	ImportLastSuccessTimestampSeconds    = "pagerlens_import_last_success_timestamp_seconds"
+	APIRequestsTotal                     = "pagerlens_api_requests_total"
+	APIRequestDurationSeconds            = "pagerlens_api_request_duration_seconds"
 )
 
 // Family describes one metric family: what the exporter must register and
@@ -265,6 +268,8 @@ var All = []Family{
 	{StoreWALBytes, Gauge, nil, "Size of the store's write-ahead log; checkpointed into the file past 256 MB. Sampled every 15 s."},
 	{ImportRunsTotal, Counter, ls(LabelSource, LabelOutcome), "Runs of serve's API import poller, by source and outcome (success; partial: stored, with problems to read again; failure: nothing imported)."},
 	{ImportLastSuccessTimestampSeconds, Gauge, ls(LabelSource), "Unix time of the import poller's last successful run of the source."},
+	{APIRequestsTotal, Counter, ls(LabelEndpoint, LabelCode), "Requests to serve's HTTP API (snapshot, report, export, sql, index), by endpoint and HTTP status code; 503: too many at once."},
+	{APIRequestDurationSeconds, Histogram, ls(LabelEndpoint), "Duration of serve's HTTP API requests, by endpoint, until the answer is written."},
 }
 
 // meanings are the longer definitions of the figures, as the dashboards'

@@ -183,6 +183,8 @@ func TestContract(t *testing.T) {
 		"pagerlens_schedule_uncovered_seconds":               Gauge,
 		"pagerlens_service_top_responder_share":              Gauge,
 		"pagerlens_incidents_without_owner":                  Gauge,
+		"pagerlens_api_requests_total":                       Counter,
+		"pagerlens_api_request_duration_seconds":             Histogram,
 	}
 	for name, typ := range want {
 		f, ok := Lookup(name)

@@ -29,6 +29,8 @@ type Server struct {
 	srv    *http.Server
 	webCfg string
 	log    *slog.Logger
+	// index answers GET / (SetIndex); nil: a line of text.
+	index http.Handler
 }
 
 // DefaultListen is the HTTP address of serve and demo unless configured:
@@ -56,7 +58,11 @@ func New(addr, webConfigFile string, log *slog.Logger) (*Server, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if s.index != nil {
+			s.index.ServeHTTP(w, r)
+			return
+		}
 		fmt.Fprintln(w, "pagerlens: /metrics, /healthz, /readyz")
 	})
 	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -68,6 +74,24 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Handle mounts h at pattern (http.ServeMux syntax).
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// SetIndex makes h answer GET / (before Run).
+func (s *Server) SetIndex(h http.Handler) { s.index = h }
+
+// URL is the server's base URL for a client on this host: https when the
+// web config turns TLS on, and localhost for an address on every interface.
+func (s *Server) URL() string {
+	tlsOn, _ := webSecurity(s.webCfg)
+	scheme := "http"
+	if tlsOn {
+		scheme = "https"
+	}
+	host, port, _ := net.SplitHostPort(s.Addr())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
 
 // AddCheck adds a readiness check.
 func (s *Server) AddCheck(name string, c Check) { s.checks[name] = c }
@@ -135,9 +159,9 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("http server listening", attrs...)
 	switch {
 	case s.webCfg == "":
-		s.log.Info("every path (/metrics, /webhooks/…, probes) is served without TLS and without basic auth; set web_config_file (--web.config.file, PAGERLENS_WEB_CONFIG_FILE) to add them")
+		s.log.Info("every path (/metrics, /webhooks/…, the API, probes) is served without TLS and without basic auth; set web_config_file (--web.config.file, PAGERLENS_WEB_CONFIG_FILE) to add them")
 	case !tlsOn || users == 0:
-		s.log.Info("web_config_file leaves part of the protection off for every path (/metrics, /webhooks/…, probes)",
+		s.log.Info("web_config_file leaves part of the protection off for every path (/metrics, /webhooks/…, the API, probes)",
 			"tls", onOff(tlsOn), "basic_auth", onOff(users > 0), "web_config_file", s.webCfg)
 	}
 	select {
