@@ -21,6 +21,7 @@ func subcommands() []*cobra.Command {
 		newDemoCmd(),
 		withShardMode(newDashboardsCmd()), newMergeCmd(),
 		newBenchCmd(),
+		newHealthcheckCmd(),
 		newVersionCmd(),
 	}
 }
