@@ -35,7 +35,9 @@ type composeFile struct {
 // mount is one short-syntax volume entry: SOURCE:TARGET[:MODE].
 type mount struct{ source, target string }
 
-func (m mount) bind() bool { return strings.HasPrefix(m.source, ".") || strings.HasPrefix(m.source, "/") }
+func (m mount) bind() bool {
+	return strings.HasPrefix(m.source, ".") || strings.HasPrefix(m.source, "/")
+}
 
 func parseMounts(t *testing.T, svc string, vs []string) []mount {
 	t.Helper()
