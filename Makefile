@@ -72,15 +72,18 @@ fuzz:
 	done
 
 ## image: the container image from the Dockerfile (docs/operations.md#container)
-## with the first of docker, podman or buildah found (IMAGE_BUILDER);
+## with docker if its daemon answers, else podman, else buildah (IMAGE_BUILDER);
 ## IMAGE_BUILD_FLAGS passes more, e.g. --build-arg RUNTIME_IMAGE=… for a
 ## mirrored base image.
 IMAGE ?= pagerlens:dev
-IMAGE_BUILDER ?= $(firstword $(foreach b,docker podman buildah,$(shell command -v $(b) 2>/dev/null)))
+IMAGE_BUILDER ?= $(firstword $(shell docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && echo docker) \
+                  $(foreach b,podman buildah,$(shell command -v $(b) 2>/dev/null)))
 IMAGE_BUILD_FLAGS ?=
+# buildah and podman write OCI images by default, which have no HEALTHCHECK.
+IMAGE_FORMAT = $(if $(filter docker,$(notdir $(IMAGE_BUILDER))),,--format docker)
 image:
 	@test -n "$(IMAGE_BUILDER)" || { echo "make image: needs docker, podman or buildah"; exit 1; }
-	$(IMAGE_BUILDER) build $(IMAGE_BUILD_FLAGS) -t $(IMAGE) .
+	$(IMAGE_BUILDER) build $(IMAGE_FORMAT) $(IMAGE_BUILD_FLAGS) -t $(IMAGE) .
 
 ## deploy-files: rewrite the copies under deploy/ of what pagerlens writes:
 ## the Helm chart's dashboards (dashboards write, max and sum) and rules
