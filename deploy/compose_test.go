@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -175,6 +176,32 @@ func TestComposeStack(t *testing.T) {
 	if len(p.ScrapeConfigs) == 0 || len(p.ScrapeConfigs[0].StaticConfigs) == 0 ||
 		!slices.Contains(p.ScrapeConfigs[0].StaticConfigs[0].Targets, "pagerlens:9464") {
 		t.Errorf("prometheus.yml does not scrape pagerlens:9464")
+	}
+	// Prometheus's own check of the config and the rules it loads, laid out
+	// as the container sees them.
+	if promtool, err := exec.LookPath("promtool"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Errorf("promtool missing under CI")
+		} else {
+			t.Log("NOTICE: promtool not found: prometheus.yml and its rules not checked by Prometheus")
+		}
+	} else {
+		etc := t.TempDir()
+		for target, host := range prom {
+			if filepath.Dir(target) != "/etc/prometheus" {
+				continue
+			}
+			b, err := os.ReadFile(host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(etc, filepath.Base(target)), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out, err := exec.Command(promtool, "check", "config", filepath.Join(etc, "prometheus.yml")).CombinedOutput(); err != nil {
+			t.Errorf("promtool check config: %v\n%s", err, out)
+		}
 	}
 
 	// Grafana: the data source and provider from `dashboards write`, the
