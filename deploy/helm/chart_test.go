@@ -205,7 +205,7 @@ func TestTemplateDefaults(t *testing.T) {
 	if m := find(c["volumeMounts"], "name", "data"); m == nil || m["mountPath"] != "/var/lib/pagerlens" {
 		t.Errorf("data mount: %v", c["volumeMounts"])
 	}
-	if m := find(c["volumeMounts"], "name", "config"); m == nil || m["mountPath"] != "/etc/pagerlens" {
+	if m := find(c["volumeMounts"], "name", "config"); m == nil || m["mountPath"] != "/etc/pagerlens/pagerlens.yaml" || m["subPath"] != "pagerlens.yaml" {
 		t.Errorf("config mount: %v", c["volumeMounts"])
 	}
 	for probe, path := range map[string]string{"livenessProbe": "/healthz", "readinessProbe": "/readyz"} {
