@@ -15,8 +15,10 @@ export GOFLAGS := $(strip $(GOFLAGS) -tags=$(TAGS))
 
 all: build
 
+# The build's version, for `pagerlens version` and bug reports.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 build:
-	$(GO) build -o $(BIN) ./cmd/pagerlens
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/pagerlens
 
 ## test: vet, gofmt check and every test (embedded Kafka broker, real DuckDB
 ## files, real HTTP servers; the Prometheus tests use prometheus/promtool from

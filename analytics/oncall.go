@@ -101,6 +101,9 @@ type TeamLoad struct {
 	InterruptionsByPeriod      Interruptions `json:"interruptions_by_period"`
 	InterruptionsOutsideShifts Interruptions `json:"interruptions_outside_shifts"`
 	Responders                 int64         `json:"responders"`
+	// RespondersPagedOutsideShifts counts the responders with any page
+	// outside every shift: FatigueScore rates those pages per person.
+	RespondersPagedOutsideShifts int64 `json:"-"`
 	// NightsInterrupted is summed over responders: responder-nights.
 	NightsInterrupted     int64 `json:"nights_interrupted"`
 	IncidentsAcknowledged int64 `json:"incidents_acknowledged"`
@@ -203,6 +206,9 @@ func TeamLoads(cfg Config, rs []ResponderLoad) []TeamLoad {
 		t.Responders++
 		t.InterruptionsByPeriod.Add(r.Interruptions)
 		t.InterruptionsOutsideShifts.Add(r.InterruptionsOutsideShifts)
+		if r.InterruptionsOutsideShifts.Total() > 0 {
+			t.RespondersPagedOutsideShifts++
+		}
 		t.NightsInterrupted += r.NightsInterrupted
 		t.IncidentsAcknowledged += r.IncidentsAcknowledged
 		t.EngagedSeconds += r.EngagedSeconds
@@ -216,7 +222,7 @@ func TeamLoads(cfg Config, rs []ResponderLoad) []TeamLoad {
 		t.Interruptions = t.InterruptionsByPeriod.Total()
 		t.Gini = Gini(loads[k])
 		t.MaxOverMedian = MaxOverMedian(loads[k])
-		t.FatigueScore = FatigueScore(cfg.FatigueWeights, t.InterruptionsByPeriod, t.InterruptionsOutsideShifts, t.OnCallSeconds, windowLen[t.Window])
+		t.FatigueScore = FatigueScore(cfg.FatigueWeights, t.InterruptionsByPeriod, t.InterruptionsOutsideShifts, t.OnCallSeconds, windowLen[t.Window], t.RespondersPagedOutsideShifts)
 	}
 	return out
 }
@@ -225,10 +231,17 @@ func TeamLoads(cfg Config, rs []ResponderLoad) []TeamLoad {
 // for sums in Go. It serves every place that scores a group of responders (a
 // team here, a folded "other" series in the exporter), so the formula stays
 // in one place. all holds every interruption, outside those of all that fell
-// outside every shift:
+// outside every shift, paged of the outsidePeople responders who had such
+// pages (1 for one responder):
 //
 //	score = weighted(all − outside) ÷ max(on-call weeks, 1)
-//	      + weighted(outside) ÷ max(window weeks, 1)
+//	      + weighted(outside) ÷ (max(window weeks, 1) × max(outsidePeople, 1))
+//
+// Both parts are rates per person-week: on-call weeks are summed over a
+// group's responders, so the calendar weeks of pages outside a shift are
+// counted once per responder who had them (else a team's or the whole
+// report's score added every member's outside pages into one person's
+// week, and the all-teams score came out above nearly every team's).
 //
 // A week on call is the unit because a rotation is planned in weeks and
 // fatigue builds over days: a rate over a few hours extrapolates a busy
@@ -239,9 +252,9 @@ func TeamLoads(cfg Config, rs []ResponderLoad) []TeamLoad {
 // With whole weeks on call and every page inside a shift the score is
 // weighted interruptions per week on call, as it always was. FatigueLimit
 // says what is high.
-func FatigueScore(w FatigueWeights, all, outside Interruptions, oncallSeconds float64, window time.Duration) float64 {
+func FatigueScore(w FatigueWeights, all, outside Interruptions, oncallSeconds float64, window time.Duration, outsidePeople int64) float64 {
 	in := Interruptions{all.Business - outside.Business, all.OffHours - outside.OffHours, all.Sleep - outside.Sleep}
-	return w.weigh(in)/atLeastAWeek(oncallSeconds) + w.weigh(outside)/atLeastAWeek(window.Seconds())
+	return w.weigh(in)/atLeastAWeek(oncallSeconds) + w.weigh(outside)/(atLeastAWeek(window.Seconds())*float64(max(outsidePeople, 1)))
 }
 
 // weigh is the weighted sum of i.

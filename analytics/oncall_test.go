@@ -751,7 +751,7 @@ func TestOnCallFatigue(t *testing.T) {
 				t.Errorf("%+v outside %+v fatigue %v; want 1/1/1, %+v, %v", r.Interruptions, r.InterruptionsOutsideShifts, r.FatigueScore, c.outside, c.want)
 			}
 			// The Go formula (teams, folded series) gives the SQL's figure.
-			if g := FatigueScore(cfg.FatigueWeights, r.Interruptions, r.InterruptionsOutsideShifts, r.OnCallSeconds, cfg.Windows[0].Duration); !ocNear(g, r.FatigueScore) {
+			if g := FatigueScore(cfg.FatigueWeights, r.Interruptions, r.InterruptionsOutsideShifts, r.OnCallSeconds, cfg.Windows[0].Duration, 1); !ocNear(g, r.FatigueScore) {
 				t.Errorf("FatigueScore in Go %v, in SQL %v", g, r.FatigueScore)
 			}
 		})
@@ -999,5 +999,44 @@ func TestInterruptHeatmap(t *testing.T) {
 		if !g.Week.Equal(wantWeeks[i].Week) || g.Interruptions != wantWeeks[i].Interruptions || g.Responder != "ana" {
 			t.Errorf("week %d: %+v, want %+v", i, g, wantWeeks[i])
 		}
+	}
+}
+
+// TestTeamFatigueOutsidePerPerson: a team's score is a rate per
+// person-week in both parts. payments, window 14d ending 03-09 (2 weeks),
+// no shifts recorded, weights business 1, off-hours 2, sleep 4; Berlin is
+// UTC+1:
+//   - ana: 09:00Z business 1, 18:00Z off-hours 2, 22:00Z sleep 4 = 7,
+//     all outside every shift: 7 ÷ 2 weeks = 3.5.
+//   - bo: 09:30Z business 1, outside: 1 ÷ 2 weeks = 0.5.
+//
+// The team: nothing inside a shift (0 ÷ max(0, 1 week) = 0); outside 7 + 1 =
+// 8 over 2 weeks for each of the 2 people paged outside: 8 ÷ (2 × 2) = 2,
+// the mean of 3.5 and 0.5. (Before, 8 ÷ 2 = 4: more than the busiest
+// member, as if one person had taken both people's pages.)
+func TestTeamFatigueOutsidePerPerson(t *testing.T) {
+	s := ocStore(t)
+	ocWrite(t, s,
+		ocPage(t, "2026-03-04T09:00:00Z", "ana", "Europe/Berlin", "A"),
+		ocPage(t, "2026-03-04T18:00:00Z", "ana", "Europe/Berlin", "B"),
+		ocPage(t, "2026-03-04T22:00:00Z", "ana", "Europe/Berlin", "C"),
+		ocPage(t, "2026-03-05T09:30:00Z", "bo", "Europe/Berlin", "D"),
+	)
+	cfg := ocConfig(t, "2026-03-09T00:00:00Z", "14d")
+	rs, err := ResponderLoads(context.Background(), s.DB(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var people []float64
+	for _, r := range rs {
+		people = append(people, r.FatigueScore)
+	}
+	teams := TeamLoads(cfg, rs)
+	if len(teams) != 1 || len(people) != 2 {
+		t.Fatalf("teams %+v, responders %v; want one team of two", teams, people)
+	}
+	tm := teams[0]
+	if tm.RespondersPagedOutsideShifts != 2 || !ocNear(tm.FatigueScore, 2) {
+		t.Errorf("team: %d paged outside, fatigue %v; want 2, 2 (responders %v)", tm.RespondersPagedOutsideShifts, tm.FatigueScore, people)
 	}
 }

@@ -166,6 +166,7 @@ func (h *rosterFileHours) resolve() (Hours, error) {
 // midnight). The roster file and pagerlens.yaml both check hours with it,
 // so a value valid in one is valid in the other.
 func (h Hours) Validate() error {
+	var errs []error
 	for _, f := range []struct {
 		key string
 		v   int
@@ -174,13 +175,15 @@ func (h Hours) Validate() error {
 		{"sleep_start", h.SleepStart}, {"sleep_end", h.SleepEnd},
 	} {
 		if f.v < 0 || f.v > 24 {
-			return fmt.Errorf("%s %d: want an hour 0..24", f.key, f.v)
+			errs = append(errs, fmt.Errorf("%s %d: want an hour 0..24", f.key, f.v))
 		}
 	}
 	if h.BusinessStart > h.BusinessEnd {
-		return fmt.Errorf("business_start %d is after business_end %d", h.BusinessStart, h.BusinessEnd)
+		errs = append(errs, fmt.Errorf("business_start %d is after business_end %d", h.BusinessStart, h.BusinessEnd))
 	}
-	return nil
+	// Every problem at once (errors.Join), so that a config is fixed in
+	// one edit.
+	return errors.Join(errs...)
 }
 
 // ParseWorkingDays reads working-day names (mon..sun or monday..sunday, any

@@ -313,7 +313,7 @@ var golden = []struct {
 	{UIDPipeline, "pagerlens / Pipeline health", []string{
 		"Ingest rate by outcome: ops", "Dead letters by reason: ops", "Consumer lag: short", "Batch duration: s",
 		"Decode warnings: ops", "Snapshot age: s", "Refresh duration: s", "Refresh errors: ops",
-		"Webhook requests: ops", "Webhook latency p99: s", "Export runs: ops", "Time since last successful export: s",
+		"Webhook requests: ops", "Webhook latency p99: s", "Export runs: ops", "Export deliveries: ops", "Time since last successful export: s",
 		"Import runs: ops", "Time since last successful import: s",
 	}},
 	{UIDCommand, "pagerlens / Incident command", []string{

@@ -419,7 +419,12 @@ func pipeline(p promql) def {
 					targets:     []target{{expr: p.rate(mn.ExportRunsTotal, mn.LabelExport, mn.LabelOutcome), legend: "{{export}} {{outcome}}"}},
 				},
 				{
-					kind: kindBarGauge, title: "Time since last successful export", unit: unitSeconds, w: 24, h: 6,
+					kind: kindTimeseries, title: "Export deliveries", unit: unitRate, w: 12, h: 6,
+					description: "Deliveries of written exports per second by export, target (email, slack, webhook) and outcome; a failure is counted once, after its retries, and the file is kept.",
+					targets:     []target{{expr: p.rate(mn.ExportDeliveriesTotal, mn.LabelExport, mn.LabelTarget, mn.LabelOutcome), legend: "{{export}} {{target}} {{outcome}}"}},
+				},
+				{
+					kind: kindBarGauge, title: "Time since last successful export", unit: unitSeconds, w: 12, h: 6,
 					description: "Per scheduled export, the time since its last successful run.",
 					targets:     []target{{expr: by("max", []string{mn.LabelExport}, fmt.Sprintf("time() - %s", mn.ExportLastSuccessTimestampSeconds)), legend: "{{export}}"}},
 				},

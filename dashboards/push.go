@@ -35,7 +35,7 @@ type Client struct {
 
 // Errors Push wraps, for errors.Is.
 var (
-	ErrUnauthorized = errors.New("grafana rejected the token (401): check --token-file or GRAFANA_TOKEN")
+	ErrUnauthorized = errors.New("grafana answered 401 Unauthorized: the token is missing or wrong; check --token-file or GRAFANA_TOKEN")
 	ErrForbidden    = errors.New("the token lacks permission (403): it needs the Editor role or dashboards:write and folders:create")
 	ErrNotFound     = errors.New("not found (404): is the URL Grafana's root, including any sub-path?")
 	ErrServer       = errors.New("grafana server error")

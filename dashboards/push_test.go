@@ -227,7 +227,7 @@ func TestPushErrors(t *testing.T) {
 		want     error
 		attempts int
 	}{
-		{"bad token", 0, "wrong", ErrUnauthorized, 1},
+		{"bad token", 0, "not-the-token", ErrUnauthorized, 1},
 		{"401", http.StatusUnauthorized, testToken, ErrUnauthorized, 1},
 		{"403", http.StatusForbidden, testToken, ErrForbidden, 1},
 		{"404", http.StatusNotFound, testToken, ErrNotFound, 1},

@@ -227,3 +227,83 @@ func TestAsyncDerivedCheckpoints(t *testing.T) {
 		t.Errorf("per_incident(I0) = %d, want 200", got)
 	}
 }
+
+func TestCheckpointDue(t *testing.T) {
+	tests := []struct {
+		name      string
+		wal       int64
+		sinceLast time.Duration
+		want      bool
+	}{
+		{"bulk: past 256 MB at once", 300 << 20, 0, true},
+		{"steady: past 16 MiB, a minute after the last", 20 << 20, 61 * time.Second, true},
+		{"steady: past 16 MiB, too soon", 20 << 20, 30 * time.Second, false},
+		{"small WAL: never mind the time", 10 << 20, time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := store.CheckpointDue(tt.wal, tt.sinceLast); got != tt.want {
+				t.Errorf("CheckpointDue(%d, %s) = %v, want %v", tt.wal, tt.sinceLast, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSteadyStreamMemoryBounded: under a trickle of small batches, as
+// serve writes webhooks, the rows not yet checkpointed stay in DuckDB's
+// memory until a checkpoint; at the 256 MB threshold alone they grew
+// without a bound in sight (issue 23: ~100 MiB of RSS over 10 minutes). The
+// same stream is written twice, without and with the steady-stream rule
+// (scaled down: 64 KiB of WAL, no wait; 12 KB titles so that 400 batches
+// show it), and DuckDB's own accounting
+// (duckdb_memory()) must be less than half with it.
+func TestSteadyStreamMemoryBounded(t *testing.T) {
+	ctx := context.Background()
+	memoryAfter := func(t *testing.T, steadyWAL int64) (memory int64, checkpoints int) {
+		defer store.SetCheckpointSteady(steadyWAL, 0)()
+		s, _ := openTemp(t)
+		if err := s.RegisterDerived(ctx, perIncident); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		s.SetTrace(func(step string, _ time.Duration) {
+			if step == "derive: checkpoint" {
+				mu.Lock()
+				checkpoints++
+				mu.Unlock()
+			}
+		})
+		if err := s.SetAsyncDerived(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		for b := 0; b < 400; b++ {
+			rows := make([]store.Row, 2)
+			for i := range rows {
+				rows[i] = store.Row{Event: ev(fmt.Sprintf("e-%d-%d", b, i), event.IncidentAcknowledged, "2026-03-02T05:00:00Z",
+					event.Data{IncidentID: fmt.Sprintf("I%d-%d", b, i), Title: fmt.Sprintf("%d-%d %s", b, i, strings.Repeat("t", 12000))})}
+			}
+			if _, err := s.WriteBatch(ctx, store.Batch{Rows: rows}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.SyncDerived(ctx); err != nil {
+			t.Fatal(err)
+		}
+		memory, _, err := s.MemoryUsage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return memory, checkpoints
+	}
+	without, _ := memoryAfter(t, 1<<40)
+	with, n := memoryAfter(t, 64<<10)
+	t.Logf("duckdb_memory() after 400 small batches: %d KiB at the 256 MB threshold alone, %d KiB with the steady-stream rule (%d checkpoints)", without>>10, with>>10, n)
+	if n == 0 {
+		t.Fatal("the steady-stream rule never checkpointed")
+	}
+	if with*2 > without {
+		t.Errorf("duckdb_memory() %d KiB with the steady-stream rule, %d KiB without: want less than half", with>>10, without>>10)
+	}
+}

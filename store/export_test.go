@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // FillEventRowForBench exposes the row layout to the bare-Appender benchmark,
 // so that the limit it measures writes exactly what WriteBatch writes.
@@ -13,6 +16,18 @@ func SetCheckpointWAL(n int64) (restore func()) {
 	checkpointWAL = n
 	return func() { checkpointWAL = old }
 }
+
+// SetCheckpointSteady sets the deriver's steady-stream checkpoint rule
+// (WAL size and time since the last checkpoint) for a test and returns a
+// function that restores it.
+func SetCheckpointSteady(wal int64, every time.Duration) (restore func()) {
+	oldWAL, oldEvery := checkpointSteadyWAL, checkpointSteadyEvery
+	checkpointSteadyWAL, checkpointSteadyEvery = wal, every
+	return func() { checkpointSteadyWAL, checkpointSteadyEvery = oldWAL, oldEvery }
+}
+
+// CheckpointDue exposes the deriver's checkpoint rule.
+var CheckpointDue = checkpointDue
 
 // CHeapInUse exposes the C heap in use to the leak test.
 var CHeapInUse = cHeapInUse

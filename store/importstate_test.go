@@ -248,3 +248,116 @@ func TestOpsgenieIDMigration(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentIOIDMigration: incident.io events stored under the old rule
+// (the webhook-id header and the canonical type; role assignments without
+// their time) get decode.IncidentIOID's id and, but for the trigger, their
+// time in whole seconds; events that are one by the new rule keep one row;
+// a webhook redelivered after the upgrade stores nothing.
+func TestIncidentIOIDMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.duckdb")
+	old, err := store.OpenAtVersion(ctx, path, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time { tm, _ := time.Parse(time.RFC3339Nano, s); return tm }
+	io := func(id string, typ event.Type, tm string, d event.Data) event.Event {
+		return event.Event{ID: id, Source: decode.IncidentIO, Type: typ, Time: at(tm), Data: d}
+	}
+	inc := event.Data{IncidentID: "01KB0R8X", Title: "Checkout errors", Severity: "SEV2", Labels: map[string]string{"reference": "INC-318"}}
+	upd := inc
+	upd.Audience = "internal"
+	role := event.Data{IncidentID: "01KB0R8X", Role: "commander", Responder: "01HA"}
+	// The old rule's role id: incident, role and responder; one id at two
+	// times (the created webhook's and a later one's).
+	oldRoleID := decode.DerivedID(decode.IncidentIO, string(event.IncidentRoleAssigned), "01KB0R8X", "commander", "01HA")
+	roleEv := io(oldRoleID, event.IncidentRoleAssigned, "2026-03-04T02:12:00.125Z", role)
+	roleLater := io(oldRoleID, event.IncidentRoleAssigned, "2026-03-04T02:20:30.75Z", role)
+	sev := io("", event.IncidentSeverityChanged, "2026-03-04T02:20:30.75Z", func() event.Data { d := inc; d.Severity = "SEV1"; return d }())
+	sev.ID = decode.IncidentIOID(&sev)
+	evs := []event.Event{
+		io("incidentio-msg_1-incident.triggered", event.IncidentTriggered, "2026-03-04T02:12:00.125Z", inc),
+		roleEv,
+		sev,
+		roleLater,
+		io("incidentio-msg_2-incident.mitigated", event.IncidentMitigated, "2026-03-04T02:50:00.5Z", inc),
+		io("incidentio-msg_2-incident.status_update", event.IncidentStatusUpdate, "2026-03-04T02:50:00.5Z", upd),
+		io("incidentio-msg_3-incident.resolved", event.IncidentResolved, "2026-03-04T03:05:10.25Z", inc),
+		io("incidentio-msg_3-incident.status_update", event.IncidentStatusUpdate, "2026-03-04T03:05:10.25Z", upd),
+		// The same status change delivered again under another webhook-id
+		// within the second: one event by the new rule.
+		io("incidentio-msg_4-incident.status_update", event.IncidentStatusUpdate, "2026-03-04T03:05:10.5Z", upd),
+		io("incidentio-msg_5-incident.reopened", event.IncidentReopened, "2026-03-04T04:00:00Z", inc),
+		{ID: "am-1", Source: "alertmanager", Type: event.AlertTriggered, Time: at("2026-03-04T02:10:00.5Z"), Data: event.Data{AlertKey: "k"}},
+	}
+	// One batch a delivery, as the webhook intake writes them: the later
+	// observation of the role, one id at another time, was stored again.
+	for _, e := range evs {
+		if _, err := old.WriteBatch(ctx, store.Batch{Rows: rows(e)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var before int
+	if err := old.DB().QueryRowContext(ctx, `SELECT count(*) FROM events WHERE id = '`+oldRoleID+`'`).Scan(&before); err != nil || before != 2 {
+		t.Fatalf("the old rule stored the role %d times (%v), want 2", before, err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(ctx, path, store.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// now is each event as the decoder makes it today.
+	now := func(e event.Event) event.Event {
+		if e.Source != decode.IncidentIO {
+			return e
+		}
+		if e.Type != event.IncidentTriggered {
+			e.Time = e.Time.Truncate(time.Second)
+		}
+		e.ID = decode.IncidentIOID(&e)
+		return e
+	}
+	want := map[string]string{}
+	for i, e := range evs {
+		if i == 8 { // the second status update within the second is dropped
+			continue
+		}
+		e = now(e)
+		want[e.ID] = e.Time.UTC().Format(time.RFC3339Nano)
+	}
+	got := map[string]string{}
+	r, err := s.DB().QueryContext(ctx, `SELECT id, time FROM events`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var id string
+		var tm time.Time
+		if err := r.Scan(&id, &tm); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = tm.UTC().Format(time.RFC3339Nano)
+	}
+	r.Close()
+	if len(want) != 10 || !reflect.DeepEqual(got, want) {
+		t.Errorf("after migration:\n got %v\nwant %v (%d)", got, want, len(want))
+	}
+	var stale int
+	if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM store_flags WHERE name = 'derived_stale'`).Scan(&stale); err != nil || stale != 1 {
+		t.Errorf("derived_stale flag: %d (%v), want set", stale, err)
+	}
+	for _, e := range evs {
+		if e.Source != decode.IncidentIO {
+			continue
+		}
+		e = now(e)
+		res, err := s.WriteBatch(ctx, store.Batch{Rows: rows(e)})
+		if err != nil || res.Stored != 0 {
+			t.Fatalf("after migration %s %s stored %d new (%v), want 0", e.Type, e.Time, res.Stored, err)
+		}
+	}
+}

@@ -131,7 +131,60 @@ var migrations = [][]string{
 		WHERE EXISTS (SELECT 1 FROM events WHERE source = 'opsgenie')
 		ON CONFLICT DO NOTHING`,
 	},
+	// 7: incident.io's triggered, resolved, mitigated, reopened and
+	// status-update events get ids by the incident and the transition
+	// (decode.IncidentIOID) instead of the webhook's webhook-id header, so
+	// that an event delivered by webhook and imported from the REST API
+	// (ingest/importers/incidentio) is stored once; role assignments get
+	// the time in their id (several rows of one id at several times become
+	// distinct observations). The times of all of them but the trigger,
+	// and of incident.severity_changed, become whole seconds,
+	// as the decoder now gives them (the store's duplicate check expects a
+	// duplicate at its original's time); incident.triggered keeps its time
+	// (the incident's created_at, which both paths give alike). Two old
+	// events that are one by the new rule keep one row, the first
+	// ingested. The derived tables are marked stale and rebuilt at the next
+	// open with analytics.
+	{
+		`UPDATE events SET id = ` + incidentIOIDSQL + `,
+			time = CASE WHEN type = 'incident.triggered' THEN time ELSE date_trunc('second', time) END
+		WHERE source = 'incidentio' AND type IN (` + incidentIOTransitionTypes + `)`,
+		`UPDATE events SET time = date_trunc('second', time)
+		WHERE source = 'incidentio' AND type = 'incident.severity_changed'`,
+		`DELETE FROM events WHERE rowid IN (
+			SELECT rowid FROM (
+				SELECT rowid, row_number() OVER (PARTITION BY id ORDER BY ingested_at, rowid) AS n
+				FROM events WHERE source = 'incidentio')
+			WHERE n > 1)`,
+		`INSERT INTO store_flags (name) SELECT '` + flagDerivedStale + `'
+		WHERE EXISTS (SELECT 1 FROM events WHERE source = 'incidentio')
+		ON CONFLICT DO NOTHING`,
+	},
 }
+
+// incidentIOTransitionTypes are the incident.io types whose id migration 7
+// rewrites (decode.IncidentIOID's rules by incident and time).
+const incidentIOTransitionTypes = `'incident.triggered', 'incident.resolved', 'incident.mitigated',
+	'incident.reopened', 'incident.status_update', 'incident.role_assigned'`
+
+// incidentIOIDSQL is decode.IncidentIOID in SQL for those types (migration
+// 7): "incidentio-" + the first 16 bytes of SHA-256 over type, incident_id,
+// for incident.role_assigned role and responder, and, but for
+// incident.triggered, the time in whole seconds, each written as <byte
+// length>:<value>. Never change what it computes: it is part of a
+// released migration (TestIncidentIOIDMigration pins it to the Go rule).
+var incidentIOIDSQL = func() string {
+	field := func(expr string) string {
+		return "CAST(strlen(" + expr + ") AS VARCHAR) || ':' || " + expr
+	}
+	second := `strftime(date_trunc('second', time), '%Y-%m-%dT%H:%M:%SZ')`
+	inc := `coalesce(incident_id, '')`
+	return `'incidentio-' || left(sha256(` + field("type") + ` || ` + field(inc) + ` ||
+		CASE type
+			WHEN 'incident.triggered' THEN ''
+			WHEN 'incident.role_assigned' THEN ` + field(`coalesce(role, '')`) + ` || ` + field(`coalesce(responder, '')`) + ` || ` + field(second) + `
+			ELSE ` + field(second) + ` END), 32)`
+}()
 
 // opsgenieTransitionTypes are the types decode.OpsgenieByTransition
 // accepts, as an SQL list (migration 6).

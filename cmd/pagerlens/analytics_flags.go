@@ -29,6 +29,11 @@ func loadAnalytics(configFile, now, roster string) (analytics.Config, error) {
 		}
 		a = c.Analytics
 	}
+	return analyticsConfig(a, now, roster)
+}
+
+// analyticsConfig is loadAnalytics once the analytics: section is read.
+func analyticsConfig(a config.Analytics, now, roster string) (analytics.Config, error) {
 	if roster != "" {
 		// The flag replaces the file's roster rather than adding to it:
 		// the configured path may not exist where the command runs.

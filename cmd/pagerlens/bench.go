@@ -31,7 +31,7 @@ full sizes (bench/results.md):
 
   pagerlens bench --events 1000000 --stored 50000000 --snapshot-events 1000000,10000000
 
-(--stored 50000000 needs ~10 GB of disk in --dir and ~15 more minutes.)`,
+(--stored 50000000 needs ~3 GB of disk in --dir and ~15 more minutes.)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()

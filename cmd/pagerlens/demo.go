@@ -22,7 +22,8 @@ func newDemoCmd() *cobra.Command {
 synthetic history for --teams teams, consumes it into DIR/pagerlens.duckdb with
 the real consumer, serves /metrics on --listen, writes the Grafana provisioning
 tree and a fatigue report into DIR, prints a summary, and keeps a live trickle
-of new events flowing until Ctrl-C (or --duration). DIR is recreated.`,
+of new events flowing until Ctrl-C (or --duration). DIR must be new, empty,
+or a previous demo's (whose own files are replaced); anything else is refused.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd); err != nil {

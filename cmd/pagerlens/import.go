@@ -21,12 +21,13 @@ import (
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import SOURCE",
-		Short: "Import history from a paging tool's API (pagerduty, opsgenie) or Prometheus's alerts (prometheus)",
+		Short: "Import history from a paging tool's API (pagerduty, opsgenie, oncall, incidentio) or Prometheus's alerts (prometheus)",
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newImportPagerDutyCmd(), newImportPrometheusCmd())
 	cmd.AddCommand(newImportOpsgenieCmd())
 	cmd.AddCommand(newImportOnCallCmd())
+	cmd.AddCommand(newImportIncidentIOCmd())
 	return cmd
 }
 

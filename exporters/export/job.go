@@ -15,6 +15,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/exporters/deliver"
 	"github.com/pagerlens/pagerlens/exporters/report"
 )
 
@@ -28,9 +29,11 @@ const (
 	OnCallLoad    What = "oncall_load"    // snapshot responders rows per team and responder
 	Incidents     What = "incidents"      // the incident timeline table, incidents triggered in the window
 	FatigueReport What = "fatigue_report" // the pager-fatigue report (exporters/report)
+	Handover      What = "handover"       // the on-call handover digest (exporters/handover)
 )
 
-// Formats of the tabular exports; a fatigue report takes html, md or json.
+// Formats of the tabular exports; a fatigue report or a handover digest
+// takes html, md or json.
 const (
 	CSV     = "csv"
 	Parquet = "parquet"
@@ -65,6 +68,10 @@ type Job struct {
 	// Retention is how many of the job's files are kept (the newest): 0
 	// means DefaultRetention, a negative value keeps all.
 	Retention int `yaml:"retention"`
+	// Deliver sends each written file to these targets (exporters/deliver):
+	// email, Slack, webhook. A failed delivery never fails the run nor
+	// touches the file.
+	Deliver []deliver.Target `yaml:"deliver"`
 }
 
 // withDefaults fills the optional fields.
@@ -101,12 +108,12 @@ func (j Job) validate() error {
 		if j.Format != CSV && j.Format != Parquet && j.Format != JSONL {
 			return fmt.Errorf("format %q: %s exports as csv, parquet or jsonl", j.Format, j.What)
 		}
-	case FatigueReport:
+	case FatigueReport, Handover:
 		if _, err := report.ParseFormat(j.Format); err != nil {
-			return fmt.Errorf("format %q: a fatigue_report is html, md or json", j.Format)
+			return fmt.Errorf("format %q: a %s is html, md or json", j.Format, j.What)
 		}
 	default:
-		return fmt.Errorf("what %q: want mttx, alert_quality, oncall_load, incidents or fatigue_report", j.What)
+		return fmt.Errorf("what %q: want mttx, alert_quality, oncall_load, incidents, fatigue_report or handover", j.What)
 	}
 	if _, err := analytics.ParseWindow(j.Window); err != nil {
 		return err
@@ -120,9 +127,25 @@ func (j Job) validate() error {
 	return nil
 }
 
+// DeliverProblems checks the job's deliver: entries (the config names
+// their keys itself; Scheduler.New calls this for jobs built in code).
+func (j Job) DeliverProblems() error {
+	var errs []error
+	for i, t := range j.Deliver {
+		for _, p := range t.Problems() {
+			key := fmt.Sprintf("deliver[%d]", i)
+			if p.Key != "" {
+				key += "." + p.Key
+			}
+			errs = append(errs, fmt.Errorf("export %q: %s: %s", j.Name, key, p.Msg))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // ext is the file extension of the job's format.
 func (j Job) ext() string {
-	if j.What == FatigueReport {
+	if j.What == FatigueReport || j.What == Handover {
 		f, _ := report.ParseFormat(j.Format)
 		return f.Ext()
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/pagerlens/pagerlens/analytics"
+	"github.com/pagerlens/pagerlens/exporters/deliver"
 	"github.com/pagerlens/pagerlens/internal/metricnames"
 	"github.com/pagerlens/pagerlens/store"
 )
@@ -49,6 +50,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// RunFunc replaces Run (tests); default Run.
 	RunFunc func(ctx context.Context, st *store.Store, job Job, at time.Time, base analytics.Config) (Result, error)
+	// Deliver configures the delivery of written files (retries, HTTP
+	// client); its Logger, Registerer and Exports are set from these
+	// options.
+	Deliver deliver.Options
 }
 
 // Scheduler runs export jobs on their cron schedules. A failed run is
@@ -61,6 +66,7 @@ type Scheduler struct {
 
 	runs        *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
+	deliverer   *deliver.Deliverer
 
 	mu sync.Mutex // serialises runs: RunNow may race the loop
 }
@@ -97,6 +103,10 @@ func New(o Options) (*Scheduler, error) {
 			errs = append(errs, err)
 			continue
 		}
+		if err := j.DeliverProblems(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		sch, err := j.ParseSchedule()
 		if err != nil {
 			errs = append(errs, err)
@@ -119,6 +129,18 @@ func New(o Options) (*Scheduler, error) {
 	if err := metricnames.Register(o.Registerer, "exports", s.runs, s.lastSuccess); err != nil {
 		return nil, err
 	}
+	do := o.Deliver
+	do.Logger, do.Registerer, do.Exports = o.Logger, o.Registerer, map[string][]deliver.Target{}
+	for _, j := range s.jobs {
+		if len(j.job.Deliver) > 0 {
+			do.Exports[j.job.Name] = j.job.Deliver
+		}
+	}
+	d, err := deliver.New(do)
+	if err != nil {
+		return nil, err
+	}
+	s.deliverer = d
 	return s, nil
 }
 
@@ -202,5 +224,10 @@ func (s *Scheduler) RunJob(ctx context.Context, job Job, at time.Time) (err erro
 	}
 	s.log.Info("export written", "export", job.Name, "path", res.Path, "rows", res.Rows,
 		"pruned", len(res.Pruned), "took", s.o.Clock.Now().Sub(start).Round(time.Millisecond))
+	if len(job.Deliver) > 0 {
+		// The file is written: delivery outcomes are counted apart and
+		// never make the run a failure.
+		s.deliverer.Deliver(ctx, res.Written, job.Deliver)
+	}
 	return nil
 }

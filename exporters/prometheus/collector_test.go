@@ -210,6 +210,7 @@ func TestCollectorFamiliesAreTheContract(t *testing.T) {
 	notHere := map[string]string{
 		metricnames.ExportRunsTotal:                   "registered by exporters/export on serve's registry",
 		metricnames.ExportLastSuccessTimestampSeconds: "registered by exporters/export on serve's registry",
+		metricnames.ExportDeliveriesTotal:             "registered by exporters/deliver on serve's registry",
 		metricnames.WebhookRequestsTotal:              "registered by ingest/webhook on serve's registry",
 		metricnames.WebhookRequestDurationSeconds:     "registered by ingest/webhook on serve's registry",
 		metricnames.IngestMessagesTotal:               "registered by ingest (NewMetrics) on serve's registry",

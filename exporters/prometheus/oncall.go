@@ -25,6 +25,7 @@ type responderRow struct {
 	nights, acked, overLimit int64
 	engaged, oncall, fatigue float64
 	members                  int
+	pagedOutside             int64 // members with pages outside every shift
 }
 
 func (a oncallArea) build(snap *analytics.Snapshot, opts Options, b *builder) {
@@ -36,6 +37,9 @@ func (a oncallArea) build(snap *analytics.Snapshot, opts Options, b *builder) {
 		row := rows.at(responderKey{r.Window, team, name(team, r.Responder)})
 		row.interruptions.Add(r.Interruptions)
 		row.outside.Add(r.InterruptionsOutsideShifts)
+		if r.InterruptionsOutsideShifts.Total() > 0 {
+			row.pagedOutside++
+		}
 		// Summed over a folded group, nights are responder-nights.
 		row.nights += r.NightsInterrupted
 		row.acked += r.IncidentsAcknowledged
@@ -54,7 +58,7 @@ func (a oncallArea) build(snap *analytics.Snapshot, opts Options, b *builder) {
 			if w, err := analytics.ParseWindow(k.window); err == nil {
 				window = w.Duration
 			}
-			r.fatigue = analytics.FatigueScore(opts.FatigueWeights, r.interruptions, r.outside, r.oncall, window)
+			r.fatigue = analytics.FatigueScore(opts.FatigueWeights, r.interruptions, r.outside, r.oncall, window, r.pagedOutside)
 		}
 		for _, p := range []struct {
 			period string

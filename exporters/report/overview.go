@@ -66,6 +66,7 @@ func overview(teams []Team, c analytics.Config, w analytics.Window) Overview {
 	limit := analytics.FatigueLimit(c)
 	o := Overview{Teams: []OverviewTeam{}, Total: OverviewTotal{Teams: len(teams)}}
 	var all analytics.Interruptions
+	var pagedOutside int64 // responders with pages outside every shift, summed over teams
 	tot := &o.Total.OverviewFigures
 	for _, t := range teams {
 		s := t.Summary
@@ -91,6 +92,7 @@ func overview(teams []Team, c analytics.Config, w analytics.Window) Overview {
 		tot.InterruptionsOutsideShifts.Add(s.InterruptionsOutsideShifts)
 		tot.NightsInterrupted += s.NightsInterrupted
 		tot.OnCallSeconds += s.OnCallSeconds
+		pagedOutside += s.RespondersPagedOutsideShifts
 		tot.ShiftsOverLimit += s.ShiftsOverLimit
 		tot.OnCallShareFlagged += line.OnCallShareFlagged
 		if m := line.MostFatigued; m != nil && (tot.MostFatigued == nil || m.FatigueScore > tot.MostFatigued.FatigueScore) {
@@ -99,7 +101,7 @@ func overview(teams []Team, c analytics.Config, w analytics.Window) Overview {
 	}
 	tot.Interruptions = all
 	tot.InterruptionsTotal = all.Total()
-	tot.FatigueScore = analytics.FatigueScore(c.FatigueWeights, all, tot.InterruptionsOutsideShifts, tot.OnCallSeconds, w.Duration)
+	tot.FatigueScore = analytics.FatigueScore(c.FatigueWeights, all, tot.InterruptionsOutsideShifts, tot.OnCallSeconds, w.Duration, pagedOutside)
 	tot.FatigueLevel = analytics.FatigueLevel(tot.FatigueScore, limit)
 	// Most fatigued first: the line a lead should read first is on top.
 	sort.SliceStable(o.Teams, func(i, j int) bool {

@@ -108,15 +108,17 @@ type TeamSummary struct {
 	InterruptionsTotal         int64                   `json:"interruptions_total"`
 	InterruptionsOutsideShifts analytics.Interruptions `json:"interruptions_outside_shifts"`
 	Responders                 int64                   `json:"responders"`
-	NightsInterrupted          int64                   `json:"nights_interrupted"`
-	IncidentsAcknowledged      int64                   `json:"incidents_acknowledged"`
-	EngagedSeconds             float64                 `json:"engaged_seconds"`
-	OnCallSeconds              float64                 `json:"oncall_seconds"`
-	ShiftsOverLimit            int64                   `json:"shifts_over_limit"`
-	FatigueScore               float64                 `json:"fatigue_score"`
-	FatigueLevel               string                  `json:"fatigue_level"`
-	Gini                       float64                 `json:"gini"`
-	MaxOverMedian              *float64                `json:"max_over_median"`
+	// RespondersPagedOutsideShifts: see analytics.TeamLoad.
+	RespondersPagedOutsideShifts int64    `json:"-"`
+	NightsInterrupted            int64    `json:"nights_interrupted"`
+	IncidentsAcknowledged        int64    `json:"incidents_acknowledged"`
+	EngagedSeconds               float64  `json:"engaged_seconds"`
+	OnCallSeconds                float64  `json:"oncall_seconds"`
+	ShiftsOverLimit              int64    `json:"shifts_over_limit"`
+	FatigueScore                 float64  `json:"fatigue_score"`
+	FatigueLevel                 string   `json:"fatigue_level"`
+	Gini                         float64  `json:"gini"`
+	MaxOverMedian                *float64 `json:"max_over_median"`
 }
 
 // Responder is one responder's row, from analytics.ResponderLoad.
@@ -253,7 +255,8 @@ func New(snap *analytics.Snapshot, hm *analytics.Heatmap, o Options) *Report {
 			Interruptions: tl.InterruptionsByPeriod, InterruptionsTotal: tl.Interruptions,
 			InterruptionsOutsideShifts: tl.InterruptionsOutsideShifts,
 			Responders:                 tl.Responders, NightsInterrupted: tl.NightsInterrupted,
-			IncidentsAcknowledged: tl.IncidentsAcknowledged, EngagedSeconds: tl.EngagedSeconds,
+			RespondersPagedOutsideShifts: tl.RespondersPagedOutsideShifts,
+			IncidentsAcknowledged:        tl.IncidentsAcknowledged, EngagedSeconds: tl.EngagedSeconds,
 			OnCallSeconds: tl.OnCallSeconds, ShiftsOverLimit: tl.ShiftsOverLimit,
 			FatigueScore: tl.FatigueScore, FatigueLevel: analytics.FatigueLevel(tl.FatigueScore, r.Settings.FatigueLimit),
 			Gini: tl.Gini, MaxOverMedian: tl.MaxOverMedian,

@@ -372,7 +372,7 @@ func TestOverview(t *testing.T) {
 	}
 	var all, outside analytics.Interruptions
 	var oncall float64
-	var nights, blocks, responders int64
+	var nights, blocks, responders, pagedOutside int64
 	for i, line := range o.Teams {
 		tm := byName[line.Team]
 		s := tm.Summary
@@ -385,6 +385,7 @@ func TestOverview(t *testing.T) {
 		}
 		all.Add(s.Interruptions)
 		outside.Add(s.InterruptionsOutsideShifts)
+		pagedOutside += s.RespondersPagedOutsideShifts
 		oncall += s.OnCallSeconds
 		nights += s.NightsInterrupted
 		blocks += s.ShiftsOverLimit
@@ -395,7 +396,7 @@ func TestOverview(t *testing.T) {
 	w, _ := analytics.ParseWindow("30d")
 	if tot.Interruptions != all || tot.InterruptionsOutsideShifts != outside || tot.OnCallSeconds != oncall ||
 		tot.NightsInterrupted != nights || tot.ShiftsOverLimit != blocks || tot.Responders != responders ||
-		tot.FatigueScore != analytics.FatigueScore(cfg.FatigueWeights, all, outside, oncall, w.Duration) ||
+		tot.FatigueScore != analytics.FatigueScore(cfg.FatigueWeights, all, outside, oncall, w.Duration, pagedOutside) ||
 		tot.FatigueLevel != analytics.FatigueLevel(tot.FatigueScore, 28) {
 		t.Errorf("total %+v; want the sums of the teams", tot)
 	}

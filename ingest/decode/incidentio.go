@@ -15,10 +15,11 @@ func init() {
 	})
 }
 
-// incidentIO decodes incident.io webhooks: {"event_type": T, T: {...}}. The
-// delivery's id is the webhook-id header (Svix), which a retry keeps; one
-// delivery can yield several events, so each id is the header plus the
-// canonical type.
+// incidentIO decodes incident.io webhooks: {"event_type": T, T: {...}}.
+// Event ids follow IncidentIOID (incident_id.go), not the delivery's
+// webhook-id header, so that an event delivered by webhook and imported
+// from the REST API (ingest/importers/incidentio) is stored once; a retried
+// delivery gets the same ids all the same.
 //
 // What sits under T depends on T (incident.io's OpenAPI spec, x-webhooks):
 // for incident_created_v2 and incident_updated_v2 it is the incident itself
@@ -33,13 +34,16 @@ func (incidentIO) Format() string { return IncidentIO }
 
 // iioStatusChange is incident_status_updated_v2's payload.
 type iioStatusChange struct {
-	Incident       *iioIncident `json:"incident"`
-	PreviousStatus *iioStatus   `json:"previous_status"`
-	NewStatus      *iioStatus   `json:"new_status"`
-	Message        string       `json:"message"`
+	Incident       *IncidentIOIncident `json:"incident"`
+	PreviousStatus *IncidentIOStatus   `json:"previous_status"`
+	NewStatus      *IncidentIOStatus   `json:"new_status"`
+	Message        string              `json:"message"`
 }
 
-type iioIncident struct {
+// IncidentIOIncident is an incident as incident.io serialises it in its
+// webhooks (WebhookIncidentV2) and its API (IncidentV2, GET /v2/incidents):
+// the fields pagerlens reads.
+type IncidentIOIncident struct {
 	ID        string `json:"id"`
 	Reference string `json:"reference"`
 	Name      string `json:"name"`
@@ -49,7 +53,7 @@ type iioIncident struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	} `json:"severity"`
-	Status          *iioStatus `json:"incident_status"`
+	Status          *IncidentIOStatus `json:"incident_status"`
 	RoleAssignments []struct {
 		Role *struct {
 			RoleType string `json:"role_type"`
@@ -75,9 +79,9 @@ type iioIncident struct {
 	UpdatedAt string `json:"updated_at"`
 }
 
-// iioStatus is an incident status; Category is one of triage, declined,
+// IncidentIOStatus is an incident status; Category is one of triage, declined,
 // merged, canceled, live, learning, closed, paused.
-type iioStatus struct {
+type IncidentIOStatus struct {
 	Name     string `json:"name"`
 	Category string `json:"category"`
 }
@@ -111,7 +115,7 @@ func (d incidentIO) Decode(m Message) ([]event.Event, error) {
 		return nil, errf(event.ReasonMissingField, evType, "incidentio: no %s object", evType)
 	}
 	var (
-		inc    *iioIncident
+		inc    *IncidentIOIncident
 		change iioStatusChange
 		field  = evType // JSON path of the incident, for errors
 	)
@@ -121,7 +125,7 @@ func (d incidentIO) Decode(m Message) ([]event.Event, error) {
 		}
 		inc, field = change.Incident, evType+".incident"
 	} else {
-		inc = new(iioIncident)
+		inc = new(IncidentIOIncident)
 		if err := unmarshal(raw, inc, d.lim); err != nil {
 			return nil, withContext(err, "incidentio %s", evType)
 		}
@@ -129,8 +133,7 @@ func (d incidentIO) Decode(m Message) ([]event.Event, error) {
 	if inc == nil || inc.ID == "" {
 		return nil, errf(event.ReasonMissingField, field+".id", "incidentio: required")
 	}
-	switch strings.ToLower(inc.Mode) {
-	case "test", "tutorial":
+	if inc.Skipped() {
 		// Not real incidents: counting them would skew every figure.
 		return nil, nil
 	}
@@ -145,69 +148,24 @@ func (d incidentIO) Decode(m Message) ([]event.Event, error) {
 	if !ok {
 		t = fallbackTime(m)
 	}
-	r := d.mp.resolve(func(sel string) string {
-		if sel == "severity" && inc.Severity != nil {
-			return inc.Severity.Name
-		}
-		return ""
-	})
-	base := event.Data{IncidentID: inc.ID, Title: inc.Name, Service: r.Service, Team: r.Team, Severity: r.Severity}
-	if inc.Reference != "" {
-		base.Labels = map[string]string{"reference": inc.Reference}
-	}
-	webhookID := header(m.Headers, "webhook-id")
-	mk := func(typ event.Type, data event.Data) event.Event {
-		id := "incidentio-" + webhookID + "-" + string(typ)
-		if webhookID == "" {
-			// A bridge that dropped the header: derive from what makes the
-			// event unique instead.
-			id = derivedID(IncidentIO, string(typ), evType, inc.ID, event.FormatTime(t))
-		}
-		return event.Event{ID: id, Source: IncidentIO, Type: typ, Time: t, Data: data}
-	}
-
+	mp := IncidentIOMapper{mp: d.mp, lim: d.lim}
 	var evs []event.Event
 	switch evType {
 	case iioCreated:
-		trig := mk(event.IncidentTriggered, base)
-		if at, ok := inc.impactStarted(); ok && !at.Before(d.lim.MinTime) && at.Before(d.lim.MaxTime) {
-			trig.Data.StartedAt = &at
-		}
-		evs = append(evs, trig)
+		evs = append(evs, mp.Triggered(inc, t))
 	case iioUpdated:
-		// incident.io sends the whole incident, not what changed. The id is
-		// the incident and its severity, so repeated updates at one severity
-		// are stored once and each new severity once, at the first update
-		// that shows it (a return to an earlier severity is not seen).
-		if base.Severity != "" {
-			sev := mk(event.IncidentSeverityChanged, base)
-			sev.ID = derivedID(IncidentIO, string(event.IncidentSeverityChanged), inc.ID, base.Severity)
-			evs = append(evs, sev)
+		// incident.io sends the whole incident, not what changed: the id of
+		// a severity is the incident and the severity (IncidentIOID), so
+		// repeated updates at one severity are stored once and each new
+		// severity once, at the first update that shows it (a return to an
+		// earlier severity is not seen).
+		if e, ok := mp.SeverityChanged(inc, t); ok {
+			evs = append(evs, e)
 		}
 	case iioStatusUpdated:
-		if typ := iioLifecycle(change.PreviousStatus, change.NewStatus, inc.Status); typ != "" {
-			evs = append(evs, mk(typ, base))
-		}
-		upd := base
-		upd.Audience = "internal" // an incident update is posted to the responders' channel
-		evs = append(evs, mk(event.IncidentStatusUpdate, upd))
+		evs = append(evs, mp.StatusChanged(inc, change.PreviousStatus, change.NewStatus, t)...)
 	}
-	// Role assignments are a snapshot in every payload, not a change: the id
-	// is incident, role and assignee, so a snapshot repeated by later
-	// webhooks dedups and the event's time is the first webhook showing it.
-	for _, ra := range inc.RoleAssignments {
-		if ra.Role == nil || ra.Assignee == nil {
-			continue
-		}
-		role := d.mp.role(ra.Role.RoleType, ra.Role.Name)
-		who := d.mp.responder(ra.Assignee.ID, ra.Assignee.Name)
-		if role == "" || who == "" {
-			continue // e.g. the reporter: not an incident command role
-		}
-		e := mk(event.IncidentRoleAssigned, event.Data{IncidentID: inc.ID, Team: r.Team, Role: role, Responder: who})
-		e.ID = derivedID(IncidentIO, string(event.IncidentRoleAssigned), inc.ID, role, who)
-		evs = append(evs, e)
-	}
+	evs = append(evs, mp.Roles(inc, t)...)
 	return finish(evs, d.lim)
 }
 
@@ -216,7 +174,7 @@ func (d incidentIO) Decode(m Message) ([]event.Event, error) {
 // was declared late. An unreadable value is ignored, as is one outside the
 // accepted time range (it is an optional enrichment, not a reason to lose
 // the incident).
-func (inc *iioIncident) impactStarted() (time.Time, bool) {
+func (inc *IncidentIOIncident) impactStarted() (time.Time, bool) {
 	for _, tv := range inc.TimestampValues {
 		if tv.Timestamp == nil || tv.Value == nil || !strings.EqualFold(tv.Timestamp.Name, "Impact started") {
 			continue
@@ -232,7 +190,7 @@ func (inc *iioIncident) impactStarted() (time.Time, bool) {
 // resolved; learning (the post-incident flow) means the impact is over, so
 // mitigated; back to live from either is a reopen. triage, declined, merged,
 // canceled and paused have no canonical counterpart.
-func iioLifecycle(prev, next, current *iioStatus) event.Type {
+func iioLifecycle(prev, next, current *IncidentIOStatus) event.Type {
 	if next == nil {
 		next = current
 	}

@@ -211,10 +211,10 @@ func TestFixtures(t *testing.T) {
 		// The object under the event type is the incident itself. The
 		// reporter is no command role; "Impact started" is started_at.
 		{"incidentio", "incidentio/incident-created.json", []event.Event{
-			ev("incidentio-msg_2XkQ1aB7-incident.triggered", "incidentio", event.IncidentTriggered, "2026-03-04T02:12:00Z", event.Data{
+			ev("incidentio-160a22d3d7c8a862832a324ba3d89661", "incidentio", event.IncidentTriggered, "2026-03-04T02:12:00Z", event.Data{
 				IncidentID: "01KB0R8X", Title: "Checkout errors", Severity: "SEV2", Labels: map[string]string{"reference": "INC-318"},
 				StartedAt: ptr(ts("2026-03-04T02:05:00Z"))}),
-			ev("incidentio-50524e4ef7b7e14bf307c02a699ec468", "incidentio", event.IncidentRoleAssigned, "2026-03-04T02:12:00Z", event.Data{
+			ev("incidentio-aea67d93bea3288b7c1ee23814460029", "incidentio", event.IncidentRoleAssigned, "2026-03-04T02:12:00Z", event.Data{
 				IncidentID: "01KB0R8X", Role: "commander", Responder: "01HA"}),
 		}, nil},
 		// Critical is SEV1; the custom "Communications Lead" role maps by
@@ -222,17 +222,17 @@ func TestFixtures(t *testing.T) {
 		{"incidentio", "incidentio/incident-updated.json", []event.Event{
 			ev("incidentio-61d0db45e2944f0f89f9e2749d1851a3", "incidentio", event.IncidentSeverityChanged, "2026-03-04T02:20:30Z", event.Data{
 				IncidentID: "01KB0R8X", Title: "Checkout errors", Severity: "SEV1", Labels: map[string]string{"reference": "INC-318"}}),
-			ev("incidentio-50524e4ef7b7e14bf307c02a699ec468", "incidentio", event.IncidentRoleAssigned, "2026-03-04T02:20:30Z", event.Data{
+			ev("incidentio-76eb5b3eb352e1a4bbb2d0d38d068f2e", "incidentio", event.IncidentRoleAssigned, "2026-03-04T02:20:30Z", event.Data{
 				IncidentID: "01KB0R8X", Role: "commander", Responder: "01HA"}),
-			ev("incidentio-1e1dc7e1e534ea0d06f454272bff8ae4", "incidentio", event.IncidentRoleAssigned, "2026-03-04T02:20:30Z", event.Data{
+			ev("incidentio-cb09d8ee303a1781c634393280c65c09", "incidentio", event.IncidentRoleAssigned, "2026-03-04T02:20:30Z", event.Data{
 				IncidentID: "01KB0R8X", Role: "communications", Responder: "01HC"}),
 		}, nil},
 		{"incidentio", "incidentio/status-updated.json", []event.Event{
-			ev("incidentio-msg_2XkR4mQ9-incident.resolved", "incidentio", event.IncidentResolved, "2026-03-04T03:05:10Z", event.Data{
+			ev("incidentio-bea5b778486bcdc27f54976e1d9db427", "incidentio", event.IncidentResolved, "2026-03-04T03:05:10Z", event.Data{
 				IncidentID: "01KB0R8X", Title: "Checkout errors", Severity: "SEV2", Labels: map[string]string{"reference": "INC-318"}}),
-			ev("incidentio-msg_2XkR4mQ9-incident.status_update", "incidentio", event.IncidentStatusUpdate, "2026-03-04T03:05:10Z", event.Data{
+			ev("incidentio-3c799f4a17ecb632cf0ee5158b4d6ca3", "incidentio", event.IncidentStatusUpdate, "2026-03-04T03:05:10Z", event.Data{
 				IncidentID: "01KB0R8X", Title: "Checkout errors", Severity: "SEV2", Audience: "internal", Labels: map[string]string{"reference": "INC-318"}}),
-			ev("incidentio-50524e4ef7b7e14bf307c02a699ec468", "incidentio", event.IncidentRoleAssigned, "2026-03-04T03:05:10Z", event.Data{
+			ev("incidentio-db7e04761c4683a3275859dfb9b516eb", "incidentio", event.IncidentRoleAssigned, "2026-03-04T03:05:10Z", event.Data{
 				IncidentID: "01KB0R8X", Role: "commander", Responder: "01HA"}),
 		}, nil},
 	}

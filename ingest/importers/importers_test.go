@@ -178,3 +178,64 @@ func TestSummaryItems(t *testing.T) {
 		t.Errorf("summary %q does not contain %q", got, want)
 	}
 }
+
+// TestTransportRateLimitBody: a vendor that says in a 429's body when to
+// try again (incident.io's rate_limit.retry_after) is waited on as long as
+// the body or the headers ask, the longer, at most MaxDelay; without
+// either, the backoff.
+func TestTransportRateLimitBody(t *testing.T) {
+	readWait := func(body []byte, _ time.Time) (time.Duration, bool) {
+		ms, ok := strings.CutPrefix(string(body), "wait_ms=")
+		if !ok {
+			return 0, false
+		}
+		d, err := time.ParseDuration(ms + "ms")
+		return d, err == nil
+	}
+	tests := []struct {
+		name       string
+		retryAfter string
+		body       string
+		maxDelay   time.Duration
+		want       time.Duration // the wait asked of OnRetry; 0: a backoff under 10 ms
+	}{
+		{"body only", "", "wait_ms=300", 0, 300 * time.Millisecond},
+		{"header longer", "1", "wait_ms=300", 0, time.Second},
+		{"body longer", "0", "wait_ms=300", 0, 300 * time.Millisecond},
+		{"capped", "", "wait_ms=5000", 200 * time.Millisecond, 200 * time.Millisecond},
+		{"neither: backoff", "", "slow down", 0, 0},
+		{"body past (a clock ahead): backoff", "", "wait_ms=-500", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) == 1 {
+					if tt.retryAfter != "" {
+						w.Header().Set("Retry-After", tt.retryAfter)
+					}
+					w.WriteHeader(http.StatusTooManyRequests)
+					_, _ = w.Write([]byte(tt.body))
+					return
+				}
+				_, _ = w.Write([]byte(`{}`))
+			}))
+			defer srv.Close()
+			tr := importers.NewTransport(nil, importers.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: tt.maxDelay})
+			tr.RateLimitBody = readWait
+			var waited time.Duration
+			tr.OnRetry = func(_ *http.Request, _ string, wait time.Duration) { waited = wait }
+			resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || n.Load() != 2 {
+				t.Fatalf("status %d after %d requests, want 200 after 2", resp.StatusCode, n.Load())
+			}
+			if tt.want == 0 && waited >= 10*time.Millisecond || tt.want != 0 && waited != tt.want {
+				t.Errorf("waited %s, want %s", waited, tt.want)
+			}
+		})
+	}
+}

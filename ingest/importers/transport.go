@@ -75,6 +75,11 @@ type Transport struct {
 	Base    http.RoundTripper
 	Policy  RetryPolicy
 	OnRetry func(req *http.Request, why string, wait time.Duration)
+	// RateLimitBody, if set, reads a wait from a 429's body (up to 64 KiB),
+	// for a vendor that says there when to try again (incident.io:
+	// rate_limit.retry_after); the longer of it and the headers' wait is
+	// waited, at most MaxDelay.
+	RateLimitBody func(body []byte, now time.Time) (time.Duration, bool)
 
 	Requests, Retries atomic.Int64
 }
@@ -118,7 +123,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if limited > p.MaxRateLimited {
 				return resp, nil
 			}
-			why, wait = "429 rate limited", rateLimitWait(resp.Header, time.Now(), p, limited)
+			why, wait = "429 rate limited", t.rateLimited(resp, p, limited)
 		case resp.StatusCode >= 500:
 			failures++
 			if failures > p.MaxRetries {
@@ -187,6 +192,30 @@ func backoff(p RetryPolicy, n int) time.Duration {
 	return min(d+jitter, p.MaxDelay)
 }
 
+// rateLimited is how long to wait after the 429 resp: the headers' wait
+// (rateLimitWait) and the body's (RateLimitBody), the longer.
+func (t *Transport) rateLimited(resp *http.Response, p RetryPolicy, n int) time.Duration {
+	now := time.Now()
+	if t.RateLimitBody == nil {
+		return rateLimitWait(resp.Header, now, p, n)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	fromBody, okBody := t.RateLimitBody(body, now)
+	// A time in the body is read against this machine's clock: one already
+	// past (a clock ahead of the vendor's) says nothing, and the headers or
+	// the backoff decide, so that a skewed clock never retries at once
+	// again and again.
+	okBody = okBody && fromBody > 0
+	fromHeader, okHeader := headerWait(resp.Header, now)
+	switch {
+	case okBody && okHeader:
+		return min(max(fromBody, fromHeader), p.MaxDelay)
+	case okBody:
+		return min(fromBody, p.MaxDelay)
+	}
+	return rateLimitWait(resp.Header, now, p, n)
+}
+
 // rateLimitWait reads how long a 429 asks to wait: Retry-After (RFC 9110:
 // delay-seconds or an HTTP date) and ratelimit-reset (seconds until the
 // limit resets: PagerDuty's REST API; Grafana OnCall's public API, rounded
@@ -196,6 +225,16 @@ func backoff(p RetryPolicy, n int) time.Duration {
 // second), OnCall's RateLimit-Reset rounds it up
 // (common/api_helpers/mixins.py, RateLimitHeadersMixin).
 func rateLimitWait(h http.Header, now time.Time, p RetryPolicy, n int) time.Duration {
+	wait, ok := headerWait(h, now)
+	if !ok {
+		return backoff(p, n)
+	}
+	return min(wait, p.MaxDelay)
+}
+
+// headerWait is the wait Retry-After and ratelimit-reset ask for, the
+// longer of the two; false when neither is given.
+func headerWait(h http.Header, now time.Time) (time.Duration, bool) {
 	wait, ok := time.Duration(0), false
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
@@ -209,10 +248,7 @@ func rateLimitWait(h http.Header, now time.Time, p RetryPolicy, n int) time.Dura
 			wait, ok = max(wait, time.Duration(s*float64(time.Second))), true
 		}
 	}
-	if !ok {
-		return backoff(p, n)
-	}
-	return min(wait, p.MaxDelay)
+	return wait, ok
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

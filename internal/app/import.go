@@ -9,6 +9,7 @@ import (
 	"github.com/pagerlens/pagerlens/analytics"
 	"github.com/pagerlens/pagerlens/ingest/decode"
 	"github.com/pagerlens/pagerlens/ingest/importers"
+	"github.com/pagerlens/pagerlens/ingest/importers/incidentio"
 	"github.com/pagerlens/pagerlens/ingest/importers/oncall"
 	"github.com/pagerlens/pagerlens/ingest/importers/opsgenie"
 	"github.com/pagerlens/pagerlens/ingest/importers/pagerduty"
@@ -122,6 +123,14 @@ var pollRuns = map[string]pollRun{
 		return oncall.Import(ctx, st, oncall.Options{APIURL: c.apiURL, Token: tok, TokenFile: c.tokenFile,
 			Since: c.since, Until: c.until, Mappings: c.dec.Mappings, Limits: c.dec.Limits, Zones: c.zones})
 	},
+	incidentio.Source: func(ctx context.Context, st *store.Store, c pollCommon) (importers.Summary, error) {
+		tok, err := incidentio.ReadToken(c.tokenFile)
+		if err != nil {
+			return importers.Summary{}, err
+		}
+		return incidentio.Import(ctx, st, incidentio.Options{APIURL: c.apiURL, Token: tok, TokenFile: c.tokenFile,
+			Since: c.since, Until: c.until, Mappings: c.dec.Mappings, Limits: c.dec.Limits, Zones: c.zones})
+	},
 }
 
 // importSources are the configured import: sources as poller sources over
@@ -176,4 +185,27 @@ func ImportOpsgenie(ctx context.Context, cfg config.Config, o opsgenie.Options) 
 	}
 	defer st.Close()
 	return opsgenie.Import(ctx, st, o)
+}
+
+// ImportIncidentIO runs one incident.io REST import (docs/import.md) into
+// cfg.DB with analytics attached, mapped with cfg's mappings and limits as
+// the live webhook is, so that history and webhooks join; incident.io users
+// carry no time zone: the roster's zones are the first choice, a schedule's
+// the second.
+func ImportIncidentIO(ctx context.Context, cfg config.Config, o incidentio.Options) (importers.Summary, error) {
+	d := cfg.DecodeOptions()
+	o.Mappings, o.Limits = d.Mappings, d.Limits
+	if o.Zones == nil {
+		zones, err := rosterZones(cfg)
+		if err != nil {
+			return importers.Summary{Source: incidentio.Source}, err
+		}
+		o.Zones = zones
+	}
+	st, err := OpenStore(ctx, cfg.DB, store.Options{MemoryLimit: cfg.Store.MemoryLimit, Threads: cfg.Store.Threads})
+	if err != nil {
+		return importers.Summary{Source: incidentio.Source}, err
+	}
+	defer st.Close()
+	return incidentio.Import(ctx, st, o)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pagerlens/pagerlens/event"
+	"github.com/pagerlens/pagerlens/exporters/deliver"
 	"github.com/pagerlens/pagerlens/exporters/export"
 	"github.com/pagerlens/pagerlens/ingest"
 	"github.com/pagerlens/pagerlens/ingest/decode"
@@ -40,7 +41,8 @@ func TestFreshServeMetrics(t *testing.T) {
 	cfg.Kafka.Brokers = []string{broker.Addr()}
 	cfg.Kafka.Topics = []ingest.Topic{{Name: "events"}, {Name: "am", Format: decode.Alertmanager}}
 	cfg.Webhooks.Alertmanager = &webhook.Source{BearerTokenFile: token}
-	cfg.Exports = []export.Job{{Name: "weekly", Schedule: "@weekly", What: export.MTTx, Format: "csv", Dir: filepath.Join(dir, "exports")}}
+	cfg.Exports = []export.Job{{Name: "weekly", Schedule: "@weekly", What: export.MTTx, Format: "csv", Dir: filepath.Join(dir, "exports"),
+		Deliver: []deliver.Target{{Webhook: &deliver.Webhook{URL: "https://hooks.example.com/reports"}}}}}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
@@ -96,6 +98,8 @@ func TestFreshServeMetrics(t *testing.T) {
 		mn.WebhookRequestDurationSeconds+`{source="alertmanager"}`,
 		mn.ExportRunsTotal+`{export="weekly",outcome="success"}`,
 		mn.ExportRunsTotal+`{export="weekly",outcome="failure"}`,
+		mn.ExportDeliveriesTotal+`{export="weekly",outcome="success",target="webhook"}`,
+		mn.ExportDeliveriesTotal+`{export="weekly",outcome="failure",target="webhook"}`,
 		mn.AnalyticsRefreshErrorsTotal+"{}",
 	)
 	for _, s := range want {

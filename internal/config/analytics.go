@@ -110,13 +110,19 @@ func DefaultAnalytics() Analytics {
 // roster edited on disk cannot break a running serve half-way.
 func (a Analytics) Config(now time.Time) (analytics.Config, error) {
 	cfg := analytics.DefaultConfig(now)
+	// Every problem of the section is collected (errors.Join), so that a
+	// config is fixed in one edit, not one run per mistake.
+	var errs []error
+	fail := func(err error) { errs = append(errs, err) }
 	ws, err := parseWindows(a.Windows)
 	if err != nil {
-		return cfg, fmt.Errorf("analytics.windows: %w", err)
+		fail(fmt.Errorf("analytics.windows: %w", err))
 	}
 	cfg.Windows = ws
 	if cfg.Hours, err = a.Hours.resolve(); err != nil {
-		return cfg, fmt.Errorf("analytics.hours: %w", err)
+		for _, e := range splitJoined(err) {
+			fail(fmt.Errorf("analytics.hours.%w", e))
+		}
 	}
 	for _, d := range []struct {
 		key string
@@ -132,7 +138,8 @@ func (a Analytics) Config(now time.Time) (analytics.Config, error) {
 		// the update gap, analytics' own default: neither is what a
 		// reader of "0s" expects.
 		if d.v <= 0 {
-			return cfg, fmt.Errorf("analytics.%s %s: want a positive duration", d.key, time.Duration(d.v))
+			fail(fmt.Errorf("analytics.%s %s: want a positive duration", d.key, time.Duration(d.v)))
+			continue
 		}
 		*d.dst = time.Duration(d.v)
 	}
@@ -146,7 +153,8 @@ func (a Analytics) Config(now time.Time) (analytics.Config, error) {
 		{"shift_incident_limit", a.ShiftIncidentLimit, &cfg.ShiftIncidentLimit},
 	} {
 		if n.v < 1 {
-			return cfg, fmt.Errorf("analytics.%s %d: want 1 or more", n.key, n.v)
+			fail(fmt.Errorf("analytics.%s %d: want 1 or more", n.key, n.v))
+			continue
 		}
 		*n.dst = n.v
 	}
@@ -155,29 +163,29 @@ func (a Analytics) Config(now time.Time) (analytics.Config, error) {
 		// All zero would make every score 0, and the exporter reads zero
 		// weights as "use the defaults", so folded and unfolded scores
 		// would disagree.
-		return cfg, fmt.Errorf("analytics.fatigue_weights %+v: want weights ≥ 0, not all 0", w)
+		fail(fmt.Errorf("analytics.fatigue_weights %+v: want weights ≥ 0, not all 0", w))
 	}
 	cfg.FatigueWeights = analytics.FatigueWeights(w)
 	if err := analytics.CheckInterruptionChannels(a.InterruptionChannels); err != nil {
-		return cfg, fmt.Errorf("analytics.interruption_channels: %w", err)
+		fail(fmt.Errorf("analytics.interruption_channels: %w", err))
 	}
 	cfg.InterruptionChannels = append([]string(nil), a.InterruptionChannels...)
 	if len(a.MajorSeverities) == 0 {
-		return cfg, errors.New("analytics.major_severities: empty; list the severities that count as major (e.g. [SEV1, SEV2])")
+		fail(errors.New("analytics.major_severities: empty; list the severities that count as major (e.g. [SEV1, SEV2])"))
 	}
 	cfg.MajorSeverities = append([]string(nil), a.MajorSeverities...)
 	if a.OnCallShareFlag <= 0 || a.OnCallShareFlag > 1 {
-		return cfg, fmt.Errorf("analytics.oncall_share_flag %g: want a share in (0, 1]", a.OnCallShareFlag)
+		fail(fmt.Errorf("analytics.oncall_share_flag %g: want a share in (0, 1]", a.OnCallShareFlag))
 	}
 	cfg.OnCallShareFlag = a.OnCallShareFlag
 	if a.RosterFile != "" {
 		r, err := analytics.LoadRoster(a.RosterFile)
 		if err != nil {
-			return cfg, fmt.Errorf("analytics.roster_file: %w", err)
+			fail(fmt.Errorf("analytics.roster_file: %w", err))
 		}
 		cfg.Roster = r
 	}
-	return cfg, nil
+	return cfg, errors.Join(errs...)
 }
 
 // parseWindows reads the window names. Duplicates are errors: two windows

@@ -126,8 +126,8 @@ func TestAnalyticsLoad(t *testing.T) {
 		{name: "no windows", yaml: "analytics:\n  windows: []\n", err: "analytics.windows: empty"},
 		{name: "bad duration", yaml: "analytics:\n  transient_after: soon\n", err: `"soon" is not a duration`},
 		{name: "zero duration", yaml: "analytics:\n  flap_within: 0s\n", err: "line 2: analytics.flap_within: 0s: want a positive duration"},
-		{name: "hour out of range", yaml: "analytics:\n  hours: {sleep_start: 25}\n", err: "analytics.hours: sleep_start 25"},
-		{name: "business backwards", yaml: "analytics:\n  hours: {business_start: 19}\n", err: "business_start 19 is after business_end 18"},
+		{name: "hour out of range", yaml: "analytics:\n  hours: {sleep_start: 25}\n", err: "analytics.hours.sleep_start: 25: want an hour 0..24"},
+		{name: "business backwards", yaml: "analytics:\n  hours: {business_start: 19}\n", err: "analytics.hours.business_start: 19 is after business_end 18"},
 		{name: "bad weekday", yaml: "analytics:\n  hours: {working_days: [mon, funday]}\n", err: `"funday" is not a weekday`},
 		{name: "zero count", yaml: "analytics:\n  flap_count: 0\n", err: "line 2: analytics.flap_count: 0"},
 		{name: "negative weight", yaml: "analytics:\n  fatigue_weights: {sleep: -1}\n", err: "analytics.fatigue_weights"},
@@ -263,4 +263,23 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// TestAnalyticsProblemsAtOnce: every problem of the analytics: section is
+// reported in one run, each under its own key.
+func TestAnalyticsProblemsAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	yaml := "analytics:\n  windows: [7x]\n  hours: {business_start: 19, business_end: 18, sleep_start: 30}\n  flap_count: 0\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil {
+		t.Fatal("loaded; want the problems")
+	}
+	for _, key := range []string{"analytics.windows", "analytics.hours.sleep_start", "analytics.hours.business_start", "analytics.flap_count"} {
+		if !strings.Contains(err.Error(), key+":") {
+			t.Errorf("no problem under %s in:\n%v", key, err)
+		}
+	}
 }

@@ -15,6 +15,8 @@ type Import struct {
 	Opsgenie  *ImportSource `yaml:"opsgenie"`
 	// OnCall is Grafana OnCall; api_url is required (the instance's URL).
 	OnCall *ImportSource `yaml:"oncall"`
+	// IncidentIO is incident.io (api_url defaults to https://api.incident.io).
+	IncidentIO *ImportSource `yaml:"incidentio"`
 }
 
 // ImportSource is one polled API.
@@ -28,8 +30,8 @@ type ImportSource struct {
 	// Since is how far back the first run reaches, a duration back from
 	// now such as 90d (default 90d); later runs resume from the cursor.
 	Since string `yaml:"since"`
-	// Teams restricts the import to these team ids (PagerDuty team_ids;
-	// the other vendors import every team).
+	// Teams restricts the import to these team ids (PagerDuty team_ids only;
+	// refused for the other vendors, which import every team).
 	Teams []string `yaml:"teams"`
 }
 
@@ -50,6 +52,9 @@ func (i Import) Sources() map[string]*ImportSource {
 	}
 	if i.OnCall != nil {
 		out["oncall"] = i.OnCall
+	}
+	if i.IncidentIO != nil {
+		out["incidentio"] = i.IncidentIO
 	}
 	return out
 }
@@ -72,6 +77,9 @@ func (i Import) problems() []Problem {
 		d := s.WithDefaults()
 		if d.TokenFile == "" {
 			out = append(out, Problem{Key: key + ".token_file", Msg: "required: the file holding the API token"})
+		}
+		if name != "pagerduty" && len(d.Teams) > 0 {
+			out = append(out, Problem{Key: key + ".teams", Msg: "only import.pagerduty takes a team filter; this source imports every team (docs/import.md)"})
 		}
 		if name == "oncall" && d.APIURL == "" {
 			out = append(out, Problem{Key: key + ".api_url", Msg: "required: the OnCall instance's API URL (OnCall → Settings)"})

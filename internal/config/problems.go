@@ -394,6 +394,16 @@ func (c Config) Problems() []Problem {
 		if _, err := j.ParseSchedule(); err != nil {
 			add(key+".schedule", "%v", err)
 		}
+		for k, t := range j.Deliver {
+			tkey := fmt.Sprintf("%s.deliver[%d]", key, k)
+			for _, p := range t.Problems() {
+				if p.Key != "" {
+					add(tkey+"."+p.Key, "%s", p.Msg)
+				} else {
+					add(tkey, "%s", p.Msg)
+				}
+			}
+		}
 	}
 	return out
 }

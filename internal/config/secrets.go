@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -15,7 +16,8 @@ type SecretFile struct {
 }
 
 // SecretFiles lists the credential files cfg names: the SASL password, the
-// TLS client key and the webhook secrets.
+// TLS client key, the webhook secrets and the exports' delivery
+// credentials.
 func (c Config) SecretFiles() []SecretFile {
 	var out []SecretFile
 	add := func(key, path string) {
@@ -42,6 +44,19 @@ func (c Config) SecretFiles() []SecretFile {
 		add(prefix+"bearer_token_file", s.src.BearerTokenFile)
 		if s.src.BasicAuth != nil {
 			add(prefix+"basic_auth.password_file", s.src.BasicAuth.PasswordFile)
+		}
+	}
+	for i, j := range c.Exports {
+		for k, t := range j.Deliver {
+			prefix := fmt.Sprintf("exports[%d].deliver[%d].", i, k)
+			switch {
+			case t.Email != nil:
+				add(prefix+"email.smtp.password_file", t.Email.SMTP.PasswordFile)
+			case t.Slack != nil:
+				add(prefix+"slack.webhook_url_file", t.Slack.WebhookURLFile)
+			case t.Webhook != nil:
+				add(prefix+"webhook.bearer_token_file", t.Webhook.BearerTokenFile)
+			}
 		}
 	}
 	return out

@@ -37,6 +37,7 @@ const (
 	LabelReason    = "reason"
 	LabelJob       = "job"    // Prometheus's target label: no pagerlens family carries it
 	LabelExport    = "export" // a scheduled export's config name, on the export self-metrics
+	LabelTarget    = "target" // a delivery target kind: email, slack, webhook
 	LabelSource    = "source"
 	LabelCode      = "code"
 	// LabelQuantile and LabelLe are added by the summary and histogram
@@ -134,6 +135,7 @@ const (
 	AnalyticsRefreshErrorsTotal          = "pagerlens_analytics_refresh_errors_total"
 	ExportRunsTotal                      = "pagerlens_export_runs_total"
 	ExportLastSuccessTimestampSeconds    = "pagerlens_export_last_success_timestamp_seconds"
+	ExportDeliveriesTotal                = "pagerlens_export_deliveries_total"
 	WebhookRequestsTotal                 = "pagerlens_webhook_requests_total"
 	WebhookRequestDurationSeconds        = "pagerlens_webhook_request_duration_seconds"
 	StoreMemoryBytes                     = "pagerlens_store_memory_bytes"
@@ -236,6 +238,7 @@ var All = []Family{
 	// unless honor_labels is set), so it is "export".
 	{ExportRunsTotal, Counter, ls(LabelExport, LabelOutcome), "Scheduled export runs, by export and outcome (success, failure)."},
 	{ExportLastSuccessTimestampSeconds, Gauge, ls(LabelExport), "Unix time of the scheduled export's last successful run."},
+	{ExportDeliveriesTotal, Counter, ls(LabelExport, LabelTarget, LabelOutcome), "Deliveries of written exports, by export, target (email, slack, webhook) and outcome (success, failure: after its retries)."},
 	{WebhookRequestsTotal, Counter, ls(LabelSource, LabelCode), "Webhook requests received, by source and HTTP status code."},
 	{WebhookRequestDurationSeconds, Histogram, ls(LabelSource), "Duration of webhook requests, by source, until the events are durable."},
 	{StoreMemoryBytes, Gauge, nil, "Memory DuckDB accounts for in the store (duckdb_memory(): its buffer pool, which caches table data and holds what is not yet checkpointed, plus query state); bounded by memory_limit. Sampled every 15 s."},

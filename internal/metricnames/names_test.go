@@ -165,6 +165,7 @@ func TestContract(t *testing.T) {
 		"pagerlens_analytics_refresh_errors_total":           Counter,
 		"pagerlens_export_runs_total":                        Counter,
 		"pagerlens_export_last_success_timestamp_seconds":    Gauge,
+		"pagerlens_export_deliveries_total":                  Counter,
 		"pagerlens_webhook_requests_total":                   Counter,
 		"pagerlens_webhook_request_duration_seconds":         Histogram,
 		"pagerlens_import_runs_total":                        Counter,

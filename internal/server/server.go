@@ -133,9 +133,12 @@ func (s *Server) Run(ctx context.Context) error {
 		attrs = append(attrs, "web_config_file", s.webCfg)
 	}
 	s.log.Info("http server listening", attrs...)
-	if !tlsOn || users == 0 {
-		s.log.Info("every path (/metrics, /webhooks/…, probes) is served without TLS or without basic auth; set web_config_file (--web.config.file, PAGERLENS_WEB_CONFIG_FILE) to add them",
-			"tls", onOff(tlsOn), "basic_auth", onOff(users > 0))
+	switch {
+	case s.webCfg == "":
+		s.log.Info("every path (/metrics, /webhooks/…, probes) is served without TLS and without basic auth; set web_config_file (--web.config.file, PAGERLENS_WEB_CONFIG_FILE) to add them")
+	case !tlsOn || users == 0:
+		s.log.Info("web_config_file leaves part of the protection off for every path (/metrics, /webhooks/…, probes)",
+			"tls", onOff(tlsOn), "basic_auth", onOff(users > 0), "web_config_file", s.webCfg)
 	}
 	select {
 	case err := <-errc:

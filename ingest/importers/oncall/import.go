@@ -119,12 +119,6 @@ type run struct {
 }
 
 // batch is what one window adds to the store.
-type batch struct {
-	rows []store.Row
-	dls  []store.DeadLetter
-	open []string // alert groups not resolved when read
-	bad  bool     // a page of the wrong shape: the window is not complete
-}
 
 // Import reads [o.Since, o.Until) from Grafana OnCall into s and returns
 // what it did. It resumes from the stored cursor: windows already complete
@@ -221,118 +215,18 @@ func (r *run) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// What to read: [since, origin) if the stored range does not reach back
-	// to since, then [max(since, cursor), until).
-	origin, cursor := r.o.Since, r.o.Since
-	var back, fwd []importers.Window
-	if have {
-		origin, cursor = state.Origin, state.Cursor
-		if r.o.Since.Before(origin) {
-			back = importers.Split(r.o.Since, earliest(origin, r.o.Until), r.o.Window)
-		}
-		from := latest(r.o.Since, cursor)
-		if r.o.Since.After(cursor) {
-			// A gap after the stored range: the complete range starts anew.
-			origin, cursor = r.o.Since, r.o.Since
-		}
-		fwd = importers.Split(from, r.o.Until, r.o.Window)
-	} else {
-		fwd = importers.Split(r.o.Since, r.o.Until, r.o.Window)
-	}
-	r.sum.Windows = len(back) + len(fwd)
+	plan := importers.NewPlan(state, have, r.o.Since, r.o.Until, r.o.Window)
+	r.sum.Windows = plan.Windows()
 	r.prog.WindowsTotal = r.sum.Windows
-	r.sum.Cursor = cursor
+	r.sum.Cursor = plan.Cursor
 
 	// The reference lists come first: a refused token ends the run before
 	// anything is written.
 	if err := r.readReferences(ctx); err != nil {
 		return err
 	}
-	pending := state.Pending
-	// Alert groups left unresolved by the last run: read again, kept while
-	// unresolved.
-	if len(pending) > 0 {
-		var b batch
-		for _, id := range pending {
-			if err := r.pendingGroup(ctx, id, &b); err != nil {
-				return err
-			}
-		}
-		pending = slices.Compact(slices.Sorted(slices.Values(b.open)))
-		if b.bad { // keep them all, to read again
-			pending = mergePending(state.Pending, b.open)
-		}
-		if err := r.write(ctx, &b, store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}); err != nil {
-			return err
-		}
-	}
-	complete := true // every window so far was complete: the cursor may move
-	for i, w := range back {
-		b, err := r.window(ctx, w)
-		if err != nil {
-			return err
-		}
-		complete = complete && !b.bad
-		pending = mergePending(pending, b.open)
-		st := store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}
-		if i == len(back)-1 && complete {
-			origin = r.o.Since // the older part is complete as a whole
-			st.Origin = origin
-		}
-		if err := r.write(ctx, &b, st); err != nil {
-			return err
-		}
-		r.windowDone(w, !b.bad)
-	}
-	complete = true
-	for _, w := range fwd {
-		b, err := r.window(ctx, w)
-		if err != nil {
-			return err
-		}
-		complete = complete && !b.bad
-		pending = mergePending(pending, b.open)
-		if complete && w.End.After(cursor) {
-			cursor = w.End
-		}
-		if err := r.write(ctx, &b, store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}); err != nil {
-			return err
-		}
-		r.windowDone(w, !b.bad)
-	}
-	r.sum.Cursor, r.sum.Pending = cursor, len(pending)
-	if r.sum.WindowsDone < r.sum.Windows {
-		return fmt.Errorf("oncall: %d of %d windows had answers of the wrong shape (dead-lettered, see the problems); the cursor stays before the first, so the next run reads them again",
-			r.sum.Windows-r.sum.WindowsDone, r.sum.Windows)
-	}
-	return nil
-}
-
-func mergePending(a, b []string) []string {
-	return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a), b...))))
-}
-
-func (r *run) windowDone(w importers.Window, complete bool) {
-	if complete {
-		r.sum.WindowsDone++
-	}
-	r.prog.WindowsDone++
-	r.prog.Window = w
-	if r.o.Observer != nil {
-		r.o.Observer.Progress(r.prog)
-	}
-}
-
-// write stores one window's batch with the state.
-func (r *run) write(ctx context.Context, b *batch, st store.ImportState) error {
-	res, err := r.st.WriteBatch(ctx, store.Batch{Rows: b.rows, DeadLetters: b.dls, State: &st})
-	if err != nil {
-		return fmt.Errorf("oncall: %w", err)
-	}
-	r.sum.Stored += res.Stored
-	r.sum.Duplicates += res.Duplicates
-	r.sum.DeadLettered += res.DeadLettered
-	return nil
+	return importers.Walk{Source: Source, Store: r.st, Summary: &r.sum, Progress: &r.prog, Observer: r.o.Observer,
+		ReadPending: r.pendingGroup, ReadWindow: r.window}.Run(ctx, plan)
 }
 
 // readReferences reads users (time zones, user names), teams (names),
@@ -378,7 +272,7 @@ func (r *run) readReferences(ctx context.Context) error {
 			return s.ID, true
 		}},
 	}
-	var b batch
+	var b importers.Batch
 	for _, l := range lists {
 		raws, err := r.api.list(ctx, l.path, nil)
 		if err != nil {
@@ -403,11 +297,11 @@ func (r *run) readReferences(ctx context.Context) error {
 }
 
 // deadLetters writes b's dead letters alone (no events, the state as it is).
-func (r *run) deadLetters(ctx context.Context, b *batch) error {
-	if len(b.dls) == 0 {
+func (r *run) deadLetters(ctx context.Context, b *importers.Batch) error {
+	if len(b.DeadLetters) == 0 {
 		return nil
 	}
-	res, err := r.st.WriteBatch(ctx, store.Batch{DeadLetters: b.dls})
+	res, err := r.st.WriteBatch(ctx, store.Batch{DeadLetters: b.DeadLetters})
 	if err != nil {
 		return fmt.Errorf("oncall: %w", err)
 	}
@@ -417,7 +311,7 @@ func (r *run) deadLetters(ctx context.Context, b *batch) error {
 
 // problem reports an item that cannot be imported and, with b, dead-letters
 // its raw bytes (the run's summary lists it by id).
-func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string, raw []byte) {
+func (r *run) problem(b *importers.Batch, kind, id string, reason event.Reason, msg string, raw []byte) {
 	// The same item met again (listed by two windows, read again as
 	// pending) is one problem and one dead letter, whose offset is a hash
 	// of the item: a later run does not dead-letter it twice either.
@@ -435,7 +329,7 @@ func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string
 	if b == nil {
 		return
 	}
-	b.dls = append(b.dls, store.DeadLetter{
+	b.DeadLetters = append(b.DeadLetters, store.DeadLetter{
 		Raw: raw, Topic: Topic, Offset: off, Format: DeadLetterFormat,
 		Reason: string(reason), Error: fmt.Sprintf("oncall %s %s: %s", kind, id, msg),
 	})
@@ -443,20 +337,20 @@ func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string
 
 // pageError records a page of the wrong shape in b and marks the window
 // incomplete; other errors are returned.
-func (r *run) pageError(b *batch, kind string, err error) error {
+func (r *run) pageError(b *importers.Batch, kind string, err error) error {
 	var bp *badPage
 	if !errors.As(err, &bp) {
 		return err
 	}
-	b.bad = true
+	b.Bad = true
 	r.problem(b, kind, bp.path, bp.reason, bp.msg, bp.raw)
 	return nil
 }
 
 // window reads the alert groups created in w and every schedule's final
 // shifts over w.
-func (r *run) window(ctx context.Context, w importers.Window) (batch, error) {
-	var b batch
+func (r *run) window(ctx context.Context, w importers.Window) (importers.Batch, error) {
+	var b importers.Batch
 	r.prog.Window = w
 	// started_at takes whole seconds, both ends inclusive, and started_at
 	// has microseconds: a group at w.End exactly is listed by this window
@@ -488,7 +382,7 @@ func (r *run) window(ctx context.Context, w importers.Window) (batch, error) {
 }
 
 // decodeGroup reads one alert group item; a problem if it cannot be read.
-func (r *run) decodeGroup(b *batch, raw json.RawMessage) (apiAlertGroup, time.Time, bool) {
+func (r *run) decodeGroup(b *importers.Batch, raw json.RawMessage) (apiAlertGroup, time.Time, bool) {
 	var g apiAlertGroup
 	if err := json.Unmarshal(raw, &g); err != nil || g.ID == "" {
 		msg := "not an alert group object"
@@ -507,7 +401,7 @@ func (r *run) decodeGroup(b *batch, raw json.RawMessage) (apiAlertGroup, time.Ti
 }
 
 // pendingGroup reads an alert group left unresolved by the last run again.
-func (r *run) pendingGroup(ctx context.Context, id string, b *batch) error {
+func (r *run) pendingGroup(ctx context.Context, id string, b *importers.Batch) error {
 	raw, err := r.api.alertGroup(ctx, id)
 	if errors.Is(err, errNotFound) {
 		return nil // deleted since
@@ -516,7 +410,7 @@ func (r *run) pendingGroup(ctx context.Context, id string, b *batch) error {
 		if perr := r.pageError(b, "alert_group", err); perr != nil {
 			return perr
 		}
-		b.open = append(b.open, id) // read again next run
+		b.Open = append(b.Open, id) // read again next run
 		return nil
 	}
 	r.sum.AddItems("alert_groups", 1)
@@ -549,18 +443,4 @@ func reasonOf(err error) event.Reason {
 		return e.Reason
 	}
 	return event.ReasonBadValue
-}
-
-func earliest(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-func latest(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }

@@ -22,9 +22,9 @@ import (
 // unacknowledge or unresolve clears them, engine/apps/alerts/models/
 // alert_group.py), so earlier ones and every unresolve (incident.reopened)
 // are only known from webhooks.
-func (r *run) group(ctx context.Context, g *apiAlertGroup, created time.Time, raw json.RawMessage, b *batch) error {
+func (r *run) group(ctx context.Context, g *apiAlertGroup, created time.Time, raw json.RawMessage, b *importers.Batch) error {
 	if g.ResolvedAt == nil && g.State != "resolved" {
-		b.open = append(b.open, g.ID) // read again until resolved
+		b.Open = append(b.Open, g.ID) // read again until resolved
 	}
 	grp := decode.OnCallGroup{ID: g.ID, Labels: g.Labels}
 	if g.Title != nil {
@@ -49,7 +49,7 @@ func (r *run) group(ctx context.Context, g *apiAlertGroup, created time.Time, ra
 			if perr := r.pageError(b, "alerts", err); perr != nil {
 				return perr
 			}
-			b.open = append(b.open, g.ID) // read again next run
+			b.Open = append(b.Open, g.ID) // read again next run
 			return nil
 		}
 		r.sum.AddItems("alerts", 1)
@@ -90,7 +90,7 @@ func (r *run) group(ctx context.Context, g *apiAlertGroup, created time.Time, ra
 			r.problem(b, "alert_group", g.ID, reasonOf(err), fmt.Sprintf("%s: %v", evs[i].Type, err), raw)
 			continue
 		}
-		b.rows = append(b.rows, store.Row{Event: evs[i], Topic: Topic})
+		b.Rows = append(b.Rows, store.Row{Event: evs[i], Topic: Topic})
 		r.sum.Events++
 	}
 	return nil
@@ -105,7 +105,7 @@ func (r *run) group(ctx context.Context, g *apiAlertGroup, created time.Time, ra
 // in [w.Start, w.End) and an end in (w.Start, w.End] are taken. A shift
 // already running at the start of the range imported (--since, or the start
 // of an older part) starts at w.Start: its true start is outside the range.
-func (r *run) shifts(ctx context.Context, w importers.Window, b *batch) error {
+func (r *run) shifts(ctx context.Context, w importers.Window, b *importers.Batch) error {
 	q := url.Values{
 		"start_date": {shiftDate(w.Start.Truncate(time.Minute).Add(-time.Minute))},
 		"end_date":   {shiftDate(w.End.Truncate(time.Minute).Add(time.Minute))},
@@ -166,7 +166,7 @@ func (r *run) shifts(ctx context.Context, w importers.Window, b *batch) error {
 					r.problem(b, "shift", id, reasonOf(err), err.Error(), raw)
 					return
 				}
-				b.rows = append(b.rows, store.Row{Event: e, Topic: Topic})
+				b.Rows = append(b.Rows, store.Row{Event: e, Topic: Topic})
 				r.sum.Events++
 			}
 			switch {

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -118,14 +117,6 @@ type run struct {
 	prog     importers.Progress
 }
 
-// batch is what one window adds to the store.
-type batch struct {
-	rows []store.Row
-	dls  []store.DeadLetter
-	open []string // alerts not closed when read
-	bad  bool     // a page of the wrong shape: the window is not complete
-}
-
 // Import reads [o.Since, o.Until) from Opsgenie into s and returns what it
 // did. It resumes from the stored cursor: windows already complete are not
 // read again (a Since before the stored origin reads the older part too),
@@ -210,27 +201,10 @@ func (r *run) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// What to read: [since, origin) if the stored range does not reach back
-	// to since, then [max(since, cursor), until).
-	origin, cursor := r.o.Since, r.o.Since
-	var back, fwd []importers.Window
-	if have {
-		origin, cursor = state.Origin, state.Cursor
-		if r.o.Since.Before(origin) {
-			back = importers.Split(r.o.Since, earliest(origin, r.o.Until), r.o.Window)
-		}
-		from := latest(r.o.Since, cursor)
-		if r.o.Since.After(cursor) {
-			// A gap after the stored range: the complete range starts anew.
-			origin, cursor = r.o.Since, r.o.Since
-		}
-		fwd = importers.Split(from, r.o.Until, r.o.Window)
-	} else {
-		fwd = importers.Split(r.o.Since, r.o.Until, r.o.Window)
-	}
-	r.sum.Windows = len(back) + len(fwd)
+	plan := importers.NewPlan(state, have, r.o.Since, r.o.Until, r.o.Window)
+	r.sum.Windows = plan.Windows()
 	r.prog.WindowsTotal = r.sum.Windows
-	r.sum.Cursor = cursor
+	r.sum.Cursor = plan.Cursor
 
 	if err := r.readUsers(ctx); err != nil {
 		return err
@@ -239,90 +213,10 @@ func (r *run) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pending := state.Pending
-	// Alerts left open by the last run: read again, kept while open.
-	if len(pending) > 0 {
-		var b batch
-		for _, id := range pending {
-			if err := r.pendingAlert(ctx, id, &b); err != nil {
-				return err
-			}
-		}
-		pending = slices.Compact(slices.Sorted(slices.Values(b.open)))
-		if b.bad { // keep them all, to read again
-			pending = state.Pending
-		}
-		if err := r.write(ctx, &b, store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}); err != nil {
-			return err
-		}
-	}
-	complete := true // every window so far was complete: the cursor may move
-	for i, w := range back {
-		b, err := r.window(ctx, w, schedules)
-		if err != nil {
-			return err
-		}
-		complete = complete && !b.bad
-		pending = mergePending(pending, b.open)
-		st := store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}
-		if i == len(back)-1 && complete {
-			origin = r.o.Since // the older part is complete as a whole
-			st.Origin = origin
-		}
-		if err := r.write(ctx, &b, st); err != nil {
-			return err
-		}
-		r.windowDone(w, !b.bad)
-	}
-	complete = true
-	for _, w := range fwd {
-		b, err := r.window(ctx, w, schedules)
-		if err != nil {
-			return err
-		}
-		complete = complete && !b.bad
-		pending = mergePending(pending, b.open)
-		if complete && w.End.After(cursor) {
-			cursor = w.End
-		}
-		if err := r.write(ctx, &b, store.ImportState{Source: Source, Origin: origin, Cursor: cursor, Pending: pending}); err != nil {
-			return err
-		}
-		r.windowDone(w, !b.bad)
-	}
-	r.sum.Cursor, r.sum.Pending = cursor, len(pending)
-	if r.sum.WindowsDone < r.sum.Windows {
-		return fmt.Errorf("opsgenie: %d of %d windows had answers of the wrong shape (dead-lettered, see the problems); the cursor stays before the first, so the next run reads them again",
-			r.sum.Windows-r.sum.WindowsDone, r.sum.Windows)
-	}
-	return nil
-}
-
-func mergePending(a, b []string) []string {
-	return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a), b...))))
-}
-
-func (r *run) windowDone(w importers.Window, complete bool) {
-	if complete {
-		r.sum.WindowsDone++
-	}
-	r.prog.WindowsDone++
-	r.prog.Window = w
-	if r.o.Observer != nil {
-		r.o.Observer.Progress(r.prog)
-	}
-}
-
-// write stores one window's batch with the state.
-func (r *run) write(ctx context.Context, b *batch, st store.ImportState) error {
-	res, err := r.st.WriteBatch(ctx, store.Batch{Rows: b.rows, DeadLetters: b.dls, State: &st})
-	if err != nil {
-		return fmt.Errorf("opsgenie: %w", err)
-	}
-	r.sum.Stored += res.Stored
-	r.sum.Duplicates += res.Duplicates
-	r.sum.DeadLettered += res.DeadLettered
-	return nil
+	return importers.Walk{Source: Source, Store: r.st, Summary: &r.sum, Progress: &r.prog, Observer: r.o.Observer,
+		ReadPending: r.pendingAlert, ReadWindow: func(ctx context.Context, w importers.Window) (importers.Batch, error) {
+			return r.window(ctx, w, schedules)
+		}}.Run(ctx, plan)
 }
 
 // readUsers reads every user's id, username and time zone (GET /v2/users).
@@ -383,7 +277,7 @@ func (r *run) readSchedules(ctx context.Context) ([]apiSchedule, error) {
 
 // problem reports an item that cannot be imported and, with b, dead-letters
 // its raw bytes (the run's summary lists it by id).
-func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string, raw []byte) {
+func (r *run) problem(b *importers.Batch, kind, id string, reason event.Reason, msg string, raw []byte) {
 	// The same item met again (listed by two windows, or read again while
 	// open) is one problem and one dead letter, whose offset is a hash of
 	// the item: a later run does not dead-letter it twice either.
@@ -401,7 +295,7 @@ func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string
 	if b == nil {
 		return
 	}
-	b.dls = append(b.dls, store.DeadLetter{
+	b.DeadLetters = append(b.DeadLetters, store.DeadLetter{
 		Raw: raw, Topic: Topic, Offset: off, Format: DeadLetterFormat,
 		Reason: string(reason), Error: fmt.Sprintf("opsgenie %s %s: %s", kind, id, msg),
 	})
@@ -409,20 +303,20 @@ func (r *run) problem(b *batch, kind, id string, reason event.Reason, msg string
 
 // pageError records a page of the wrong shape in b and marks the window
 // incomplete; other errors are returned.
-func (r *run) pageError(b *batch, kind string, err error) error {
+func (r *run) pageError(b *importers.Batch, kind string, err error) error {
 	var bp *badPage
 	if !errors.As(err, &bp) {
 		return err
 	}
-	b.bad = true
+	b.Bad = true
 	r.problem(b, kind, bp.path, bp.reason, bp.msg, bp.raw)
 	return nil
 }
 
 // window reads the alerts created in w (each in full, with its recipients)
 // and the schedules' timelines over w.
-func (r *run) window(ctx context.Context, w importers.Window, schedules []apiSchedule) (batch, error) {
-	var b batch
+func (r *run) window(ctx context.Context, w importers.Window, schedules []apiSchedule) (importers.Batch, error) {
+	var b importers.Batch
 	r.prog.Window = w
 	raws, err := r.api.listAlerts(ctx, w)
 	if err != nil {
@@ -451,7 +345,7 @@ func (r *run) window(ctx context.Context, w importers.Window, schedules []apiSch
 			if perr := r.pageError(&b, "alert", err); perr != nil {
 				return b, perr
 			}
-			b.open = append(b.open, a.ID) // read again next run
+			b.Open = append(b.Open, a.ID) // read again next run
 			continue
 		}
 		if !ok {
@@ -470,7 +364,7 @@ func (r *run) window(ctx context.Context, w importers.Window, schedules []apiSch
 }
 
 // pendingAlert reads an alert left open by the last run again.
-func (r *run) pendingAlert(ctx context.Context, id string, b *batch) error {
+func (r *run) pendingAlert(ctx context.Context, id string, b *importers.Batch) error {
 	raw, ok, err := r.api.alert(ctx, id)
 	if err != nil {
 		if perr := r.pageError(b, "alert", err); perr != nil {
@@ -486,7 +380,7 @@ func (r *run) pendingAlert(ctx context.Context, id string, b *batch) error {
 }
 
 // alert maps one alert (GET /v2/alerts/{id}) and its recipients.
-func (r *run) alert(ctx context.Context, raw json.RawMessage, b *batch) error {
+func (r *run) alert(ctx context.Context, raw json.RawMessage, b *importers.Batch) error {
 	var a apiAlert
 	if err := json.Unmarshal(raw, &a); err != nil || a.ID == "" {
 		r.problem(b, "alert", idOf(raw), event.ReasonWrongType, "not an Alert object", raw)
@@ -499,7 +393,7 @@ func (r *run) alert(ctx context.Context, raw json.RawMessage, b *batch) error {
 	}
 	closed := a.Status == "closed"
 	if !closed {
-		b.open = append(b.open, a.ID)
+		b.Open = append(b.Open, a.ID)
 	}
 	rcps, err := r.api.recipients(ctx, a.ID)
 	if err != nil {
@@ -507,7 +401,7 @@ func (r *run) alert(ctx context.Context, raw json.RawMessage, b *batch) error {
 			return perr
 		}
 		if closed {
-			b.open = append(b.open, a.ID) // read again next run
+			b.Open = append(b.Open, a.ID) // read again next run
 		}
 		rcps = nil
 	}
@@ -518,7 +412,7 @@ func (r *run) alert(ctx context.Context, raw json.RawMessage, b *batch) error {
 			r.problem(b, "alert", a.ID, reasonOf(err), fmt.Sprintf("%s: %v", evs[i].Type, err), raw)
 			continue
 		}
-		b.rows = append(b.rows, store.Row{Event: evs[i], Topic: Topic})
+		b.Rows = append(b.Rows, store.Row{Event: evs[i], Topic: Topic})
 		r.sum.Events++
 	}
 	return nil
@@ -546,18 +440,4 @@ func (r *run) zone(who, userID string) string {
 		return ""
 	}
 	return u.TimeZone
-}
-
-func earliest(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-func latest(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }

@@ -32,7 +32,7 @@ func (r *run) responder(username string) (who, userID string) {
 // mapAlert turns an alert and its recipients into canonical events, with
 // the fields the webhook decoder gives Create, Acknowledge and Close, and a
 // page per recipient that was notified.
-func (r *run) mapAlert(a *apiAlert, created time.Time, raw json.RawMessage, rcps []json.RawMessage, b *batch) []event.Event {
+func (r *run) mapAlert(a *apiAlert, created time.Time, raw json.RawMessage, rcps []json.RawMessage, b *importers.Batch) []event.Event {
 	oa := &decode.OpsgenieAlert{ID: a.ID, Alias: a.Alias, Message: a.Message, Entity: a.Entity, Source: a.Source,
 		Priority: a.Priority, Tags: a.Tags}
 	for _, rp := range a.Responders {
@@ -144,14 +144,14 @@ func (r *run) mapAlert(a *apiAlert, created time.Time, raw json.RawMessage, rcps
 // is within w and not after now (api.timeline asks for a day more than w,
 // so an end the answer cut is never within w); a later end is read with
 // the window it falls in.
-func (r *run) timeline(ctx context.Context, s apiSchedule, w importers.Window, b *batch) error {
+func (r *run) timeline(ctx context.Context, s apiSchedule, w importers.Window, b *importers.Batch) error {
 	raw, err := r.api.timeline(ctx, s.ID, w)
 	if err != nil {
 		return r.pageError(b, "timeline", err)
 	}
 	var tl apiTimeline
 	if err := json.Unmarshal(raw, &tl); err != nil {
-		b.bad = true
+		b.Bad = true
 		r.problem(b, "timeline", s.ID, event.ReasonWrongType, "not a ScheduleTimeline object: "+err.Error(), raw)
 		return nil
 	}
@@ -201,7 +201,7 @@ func (r *run) timeline(ctx context.Context, s apiSchedule, w importers.Window, b
 					r.problem(b, "period", id, reasonOf(err), err.Error(), raw)
 					return
 				}
-				b.rows = append(b.rows, store.Row{Event: e, Topic: Topic})
+				b.Rows = append(b.Rows, store.Row{Event: e, Topic: Topic})
 				r.sum.Events++
 			}
 			shift(event.ShiftStarted, start)

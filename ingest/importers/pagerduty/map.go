@@ -51,7 +51,7 @@ type entry struct {
 
 // mapIncident turns an incident's log entries into canonical events, with
 // the fields the webhook decoder gives the same transitions.
-func (r *run) mapIncident(ctx context.Context, inc *apiIncident, created time.Time, raws []json.RawMessage, b *batch) []event.Event {
+func (r *run) mapIncident(ctx context.Context, inc *apiIncident, created time.Time, raws []json.RawMessage, b *importers.Batch) []event.Event {
 	var es []entry
 	seen := map[string]bool{} // a split listing may list an entry on its edge twice
 	for _, raw := range raws {
@@ -234,7 +234,7 @@ func (r *run) zoneOf(ctx context.Context, who string, a *ref) string {
 // say), and the true end is then read with the next window. On-call entries
 // without a schedule (a user named directly in an escalation policy: "If
 // null, the on-call is a permanent user on-call") are not shifts.
-func (r *run) onCalls(ctx context.Context, w importers.Window, b *batch) error {
+func (r *run) onCalls(ctx context.Context, w importers.Window, b *importers.Batch) error {
 	q := url.Values{"time_zone": {"UTC"}, "include[]": {"schedules"}}
 	raws, _, err := r.api.listSplit(ctx, "/oncalls", q, "oncalls", w, func(q url.Values, w importers.Window) {
 		q.Set("since", apiTime(w.Start))
@@ -283,7 +283,7 @@ func (r *run) onCalls(ctx context.Context, w importers.Window, b *batch) error {
 				r.problem(b, "oncall", id, reasonOf(err), err.Error(), raw)
 				return
 			}
-			b.rows = append(b.rows, store.Row{Event: e, Topic: Topic})
+			b.Rows = append(b.Rows, store.Row{Event: e, Topic: Topic})
 			r.sum.Events++
 		}
 		shift(event.ShiftStarted, start)
