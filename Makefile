@@ -11,7 +11,7 @@ export CGO_ENABLED = 1
 TAGS ?= duckdb_arrow
 export GOFLAGS := $(strip $(GOFLAGS) -tags=$(TAGS))
 
-.PHONY: all build test lint licenses bench demo fuzz clean
+.PHONY: all build test lint licenses bench demo fuzz clean image deploy-files
 
 all: build
 
@@ -27,12 +27,16 @@ test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 	@# The store's fallback append path, for builds without the tag.
 	GOFLAGS= $(GO) test -count=1 ./store
+	@# The Helm chart, rendered and linted by Helm's library: a module of its
+	@# own, so that Helm's dependencies stay out of go.mod (deploy/helm).
+	cd deploy/helm && GOFLAGS= $(GO) test -count=1 ./...
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	GOFLAGS= $(GO) vet ./store
+	cd deploy/helm && GOFLAGS= $(GO) vet ./...
 
 ## licenses: check the licence of every Go module the binary links (allowed:
 ## Apache-2.0, MIT, BSD-2/3-Clause, ISC, MPL-2.0, or reviewed per module in
@@ -68,6 +72,27 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+## image: the container image from the Dockerfile (docs/operations.md#container)
+## with docker if its daemon answers, else podman, else buildah (IMAGE_BUILDER);
+## IMAGE_BUILD_FLAGS passes more, e.g. --build-arg RUNTIME_IMAGE=… for a
+## mirrored base image.
+IMAGE ?= pagerlens:dev
+IMAGE_BUILDER ?= $(firstword $(shell docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && echo docker) \
+                  $(foreach b,podman buildah,$(shell command -v $(b) 2>/dev/null)))
+IMAGE_BUILD_FLAGS ?=
+# buildah and podman write OCI images by default, which have no HEALTHCHECK.
+IMAGE_FORMAT = $(if $(filter docker,$(notdir $(IMAGE_BUILDER))),,--format docker)
+image:
+	@test -n "$(IMAGE_BUILDER)" || { echo "make image: needs docker, podman or buildah"; exit 1; }
+	$(IMAGE_BUILDER) build $(IMAGE_FORMAT) $(IMAGE_BUILD_FLAGS) -t $(IMAGE) .
+
+## deploy-files: rewrite the copies under deploy/ of what pagerlens writes:
+## the Helm chart's dashboards (dashboards write, max and sum) and rules
+## (deploy/prometheus), and the compose stack's Grafana provisioning. A test
+## of ./deploy fails when they are stale.
+deploy-files:
+	$(GO) test -count=1 -run '^TestChartFilesUpToDate$$' ./deploy -update
 
 clean:
 	rm -rf bin pagerlens-demo

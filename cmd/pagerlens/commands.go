@@ -22,6 +22,7 @@ func subcommands() []*cobra.Command {
 		newDemoCmd(),
 		withShardMode(newDashboardsCmd()), newMergeCmd(),
 		newBenchCmd(),
+		newHealthcheckCmd(),
 		newVersionCmd(),
 	}
 }

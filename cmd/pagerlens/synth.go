@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ func newSynthCmd() *cobra.Command {
 		seed                              int64
 		end                               string
 		duplicates, disorder, incidents   float64
+		out                               string
 	)
 	cmd := &cobra.Command{
 		Use:   "synth",
@@ -64,7 +66,18 @@ the same --end give a byte-identical stream.`,
 			}
 
 			ctx := cmd.Context()
-			w := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<16)
+			dst := cmd.OutOrStdout()
+			if out != "" {
+				// A file, for where no shell can redirect (the compose
+				// file's producer: deploy/compose).
+				f, err := os.Create(out)
+				if err != nil {
+					return fmt.Errorf("synth: %w", err)
+				}
+				defer f.Close()
+				dst = f
+			}
+			w := bufio.NewWriterSize(dst, 1<<16)
 			n := 0
 			err := synth.Generate(cfg, func(e event.Event) error {
 				// Checked now and then: a cancelled context (Ctrl-C) stops a long run.
@@ -84,6 +97,9 @@ the same --end give a byte-identical stream.`,
 			if err == nil {
 				err = w.Flush()
 			}
+			if f, ok := dst.(*os.File); ok && err == nil && out != "" {
+				err = f.Close()
+			}
 			if err != nil {
 				return fmt.Errorf("synth: after %d events: %w", n, err)
 			}
@@ -100,5 +116,6 @@ the same --end give a byte-identical stream.`,
 	f.Float64Var(&incidents, "incidents-per-day", 0.4, "mean incidents per service per day")
 	f.Float64Var(&duplicates, "duplicates", 0, "share of events written twice with the same id (at-least-once delivery)")
 	f.Float64Var(&disorder, "disorder", 0, "share of events written late (up to 64 lines out of order)")
+	f.StringVarP(&out, "out", "o", "", "write to this file instead of stdout")
 	return cmd
 }
