@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -219,4 +220,24 @@ func (s Summary) String() string {
 		line += fmt.Sprintf(", %d open incidents to read again", s.Pending)
 	}
 	return line + fmt.Sprintf(" (%s)", s.Elapsed.Round(time.Millisecond))
+}
+
+// ReadToken reads an API token file: its content without surrounding
+// space, one line. Errors name the file and the source, never the content.
+func ReadToken(source, path string) (string, error) {
+	if path == "" {
+		return "", fmt.Errorf("%s: no token file given (--token-file)", source)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: token file: %w", source, err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("%s: token file %s is empty", source, path)
+	}
+	if strings.ContainsAny(tok, "\r\n") {
+		return "", fmt.Errorf("%s: token file %s holds more than one line", source, path)
+	}
+	return tok, nil
 }

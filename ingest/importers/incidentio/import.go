@@ -16,7 +16,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -76,23 +75,7 @@ type Options struct {
 
 // ReadToken reads a token file: its content without surrounding space.
 // Errors name the file, never its content.
-func ReadToken(path string) (string, error) {
-	if path == "" {
-		return "", errors.New("incidentio: no token file given (--token-file)")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("incidentio: token file: %w", err)
-	}
-	tok := strings.TrimSpace(string(b))
-	if tok == "" {
-		return "", fmt.Errorf("incidentio: token file %s is empty", path)
-	}
-	if strings.ContainsAny(tok, "\r\n") {
-		return "", fmt.Errorf("incidentio: token file %s holds more than one line", path)
-	}
-	return tok, nil
-}
+func ReadToken(path string) (string, error) { return importers.ReadToken(Source, path) }
 
 // Pending items are kept in the import state with a kind prefix.
 const (

@@ -15,7 +15,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -79,23 +78,7 @@ type Options struct {
 
 // ReadToken reads a token file: its content without surrounding space.
 // Errors name the file, never its content.
-func ReadToken(path string) (string, error) {
-	if path == "" {
-		return "", errors.New("oncall: no token file given (--token-file)")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("oncall: token file: %w", err)
-	}
-	tok := strings.TrimSpace(string(b))
-	if tok == "" {
-		return "", fmt.Errorf("oncall: token file %s is empty", path)
-	}
-	if strings.ContainsAny(tok, "\r\n") {
-		return "", fmt.Errorf("oncall: token file %s holds more than one line", path)
-	}
-	return tok, nil
-}
+func ReadToken(path string) (string, error) { return importers.ReadToken(Source, path) }
 
 // run is one import in progress.
 type run struct {

@@ -16,7 +16,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -83,23 +82,7 @@ type Options struct {
 
 // ReadToken reads a token file: its content without surrounding space.
 // Errors name the file, never its content.
-func ReadToken(path string) (string, error) {
-	if path == "" {
-		return "", errors.New("opsgenie: no token file given (--token-file)")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("opsgenie: token file: %w", err)
-	}
-	tok := strings.TrimSpace(string(b))
-	if tok == "" {
-		return "", fmt.Errorf("opsgenie: token file %s is empty", path)
-	}
-	if strings.ContainsAny(tok, "\r\n") {
-		return "", fmt.Errorf("opsgenie: token file %s holds more than one line", path)
-	}
-	return tok, nil
-}
+func ReadToken(path string) (string, error) { return importers.ReadToken(Source, path) }
 
 // run is one import in progress.
 type run struct {
