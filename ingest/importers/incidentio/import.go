@@ -12,8 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -92,7 +90,7 @@ type run struct {
 	mp        decode.IncidentIOMapper
 	schedules []apiSchedule
 	userZone  map[string]string // user id → the zone of the first schedule that has the user
-	problems  map[int64]bool
+	problems  importers.Problems
 	sum       importers.Summary
 	prog      importers.Progress
 }
@@ -151,7 +149,7 @@ func newRun(s *store.Store, o Options) (*run, error) {
 	}
 	tr := importers.NewTransport(o.Base, o.Retry)
 	tr.RateLimitBody = retryAfterBody
-	r := &run{o: o, tr: tr, st: s, mp: mp, problems: map[int64]bool{}, userZone: map[string]string{},
+	r := &run{o: o, tr: tr, st: s, mp: mp, problems: importers.Problems{Source: Source, Topic: Topic, Format: DeadLetterFormat}, userZone: map[string]string{},
 		sum: importers.Summary{Source: Source, Since: o.Since, Until: o.Until}}
 	r.api = &api{hc: &http.Client{Transport: tr}, base: base, token: o.Token, tokenFile: o.TokenFile,
 		pageSize: o.PageSize, maxBody: 64 << 20, onPage: r.onPage}
@@ -253,30 +251,9 @@ func (r *run) deadLetters(ctx context.Context, b *importers.Batch) error {
 	return nil
 }
 
-// problem reports an item that cannot be imported and, with b, dead-letters
-// its raw bytes (the run's summary lists it by id).
+// problem records an item that cannot be imported (importers.Problems).
 func (r *run) problem(b *importers.Batch, kind, id string, reason event.Reason, msg string, raw []byte) {
-	// The same item met again (listed by two windows, read again as
-	// pending) is one problem and one dead letter, whose offset is a hash
-	// of the item: a later run does not dead-letter it twice either.
-	h := fnv.New64a()
-	h.Write([]byte(kind + "\x00" + id + "\x00" + msg))
-	if id == "" {
-		h.Write(raw)
-	}
-	off := int64(h.Sum64() & math.MaxInt64)
-	if r.problems[off] {
-		return
-	}
-	r.problems[off] = true
-	r.sum.AddProblem(importers.Problem{Kind: kind, ID: id, Reason: string(reason), Error: msg})
-	if b == nil {
-		return
-	}
-	b.DeadLetters = append(b.DeadLetters, store.DeadLetter{
-		Raw: raw, Topic: Topic, Offset: off, Format: DeadLetterFormat,
-		Reason: string(reason), Error: fmt.Sprintf("incidentio %s %s: %s", kind, id, msg),
-	})
+	r.problems.Add(&r.sum, b, kind, id, reason, msg, raw)
 }
 
 // pageError records a page of the wrong shape in b and marks the window

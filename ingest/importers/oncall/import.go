@@ -11,8 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -94,8 +92,8 @@ type run struct {
 	// needPayload: the mapping reads label: selectors, which fall back to
 	// the first alert's payload (as the webhook's alert_payload).
 	needPayload bool
-	// problems holds the dead-letter offsets of the problems reported.
-	problems map[int64]bool
+	// problems records what could not be imported, each item once.
+	problems importers.Problems
 	sum      importers.Summary
 	now      time.Time
 	prog     importers.Progress
@@ -157,7 +155,7 @@ func newRun(s *store.Store, o Options) (*run, error) {
 		return nil, fmt.Errorf("oncall: %w", err)
 	}
 	tr := importers.NewTransport(o.Base, o.Retry)
-	r := &run{o: o, tr: tr, st: s, mp: mp, problems: map[int64]bool{}, now: now,
+	r := &run{o: o, tr: tr, st: s, mp: mp, problems: importers.Problems{Source: Source, Topic: Topic, Format: DeadLetterFormat}, now: now,
 		sum: importers.Summary{Source: Source, Since: o.Since, Until: o.Until}}
 	m := o.Mappings.For(decode.OnCall)
 	for _, sel := range slices.Concat(m.TeamFrom, m.ServiceFrom, m.SeverityFrom) {
@@ -292,30 +290,9 @@ func (r *run) deadLetters(ctx context.Context, b *importers.Batch) error {
 	return nil
 }
 
-// problem reports an item that cannot be imported and, with b, dead-letters
-// its raw bytes (the run's summary lists it by id).
+// problem records an item that cannot be imported (importers.Problems).
 func (r *run) problem(b *importers.Batch, kind, id string, reason event.Reason, msg string, raw []byte) {
-	// The same item met again (listed by two windows, read again as
-	// pending) is one problem and one dead letter, whose offset is a hash
-	// of the item: a later run does not dead-letter it twice either.
-	h := fnv.New64a()
-	h.Write([]byte(kind + "\x00" + id + "\x00" + msg))
-	if id == "" {
-		h.Write(raw)
-	}
-	off := int64(h.Sum64() & math.MaxInt64)
-	if r.problems[off] {
-		return
-	}
-	r.problems[off] = true
-	r.sum.AddProblem(importers.Problem{Kind: kind, ID: id, Reason: string(reason), Error: msg})
-	if b == nil {
-		return
-	}
-	b.DeadLetters = append(b.DeadLetters, store.DeadLetter{
-		Raw: raw, Topic: Topic, Offset: off, Format: DeadLetterFormat,
-		Reason: string(reason), Error: fmt.Sprintf("oncall %s %s: %s", kind, id, msg),
-	})
+	r.problems.Add(&r.sum, b, kind, id, reason, msg, raw)
 }
 
 // pageError records a page of the wrong shape in b and marks the window

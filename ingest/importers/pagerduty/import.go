@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -91,8 +89,8 @@ type run struct {
 	mp    decode.PagerDutyMapper
 	users map[string]pd.User
 	gone  map[string]bool // user ids the API does not know
-	// problems holds the dead-letter offsets of the problems reported.
-	problems map[int64]bool
+	// problems records what could not be imported, each item once.
+	problems importers.Problems
 	teams    map[string]bool
 	sum      importers.Summary
 	now      time.Time
@@ -159,7 +157,7 @@ func newRun(s *store.Store, o Options) (*run, error) {
 	tr := importers.NewTransport(o.Base, o.Retry)
 	c := pd.NewClient(o.Token, pd.WithAPIEndpoint(strings.TrimRight(o.APIURL, "/")))
 	c.HTTPClient = &http.Client{Transport: tr}
-	r := &run{o: o, tr: tr, st: s, mp: mp, gone: map[string]bool{}, problems: map[int64]bool{}, now: now,
+	r := &run{o: o, tr: tr, st: s, mp: mp, gone: map[string]bool{}, problems: importers.Problems{Source: Source, Topic: Topic, Format: DeadLetterFormat}, now: now,
 		sum: importers.Summary{Source: Source, Since: o.Since, Until: o.Until}}
 	r.api = &api{c: c, base: strings.TrimRight(o.APIURL, "/"), tokenFile: o.TokenFile, pageLimit: o.PageLimit,
 		offsetCap: o.OffsetCap, maxBody: 64 << 20, onPage: r.onPage}
@@ -216,30 +214,9 @@ func (r *run) readUsers(ctx context.Context) (map[string]pd.User, error) {
 	return users, nil
 }
 
-// problem reports an item that cannot be imported and, with b, dead-letters
-// its raw bytes (the run's summary lists it by id).
+// problem records an item that cannot be imported (importers.Problems).
 func (r *run) problem(b *importers.Batch, kind, id string, reason event.Reason, msg string, raw []byte) {
-	// The same item met again (listed by two windows, or by two halves of
-	// a split listing) is one problem and one dead letter, whose offset is
-	// a hash of the item: a later run does not dead-letter it twice either.
-	h := fnv.New64a()
-	h.Write([]byte(kind + "\x00" + id + "\x00" + msg))
-	if id == "" {
-		h.Write(raw)
-	}
-	off := int64(h.Sum64() & math.MaxInt64)
-	if r.problems[off] {
-		return
-	}
-	r.problems[off] = true
-	r.sum.AddProblem(importers.Problem{Kind: kind, ID: id, Reason: string(reason), Error: msg})
-	if b == nil {
-		return
-	}
-	b.DeadLetters = append(b.DeadLetters, store.DeadLetter{
-		Raw: raw, Topic: Topic, Offset: off, Format: DeadLetterFormat,
-		Reason: string(reason), Error: fmt.Sprintf("pagerduty %s %s: %s", kind, id, msg),
-	})
+	r.problems.Add(&r.sum, b, kind, id, reason, msg, raw)
 }
 
 // badPage records a page of the wrong shape in b and marks the window
