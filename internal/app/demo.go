@@ -52,6 +52,14 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
+	// A taken port is the usual first-run failure (a serve or an earlier
+	// demo still running): say so before minutes of history are produced.
+	// serve binds it again below; a race in between is reported there.
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("demo: %w; stop what holds it, or run pagerlens demo --listen %s", err, nextListen(o.Listen))
+	}
+	ln.Close()
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

@@ -105,7 +105,7 @@ func TestDemo(t *testing.T) {
 }
 
 // TestDemoListenTaken: with --listen taken, demo fails with one line that
-// says how to get past it.
+// says how to get past it, before it makes the store or produces history.
 func TestDemoListenTaken(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -113,7 +113,8 @@ func TestDemoListenTaken(t *testing.T) {
 	}
 	defer ln.Close()
 	addr := ln.Addr().String()
-	err = Demo(context.Background(), DemoOptions{Dir: filepath.Join(t.TempDir(), "demo"), Listen: addr, Days: 1, Teams: 1,
+	dir := filepath.Join(t.TempDir(), "demo")
+	err = Demo(context.Background(), DemoOptions{Dir: dir, Listen: addr, Days: 1, Teams: 1,
 		Seed: 1, Duration: 30 * time.Second, Speedup: 60, Out: io.Discard})
 	if err == nil {
 		t.Fatal("demo ran on a taken port")
@@ -121,6 +122,9 @@ func TestDemoListenTaken(t *testing.T) {
 	msg := err.Error()
 	if want := "or run pagerlens demo --listen " + nextListen(addr); !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
 		t.Errorf("error %q: want one line containing %q", msg, want)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("demo made %s before finding the port taken (%v)", dir, err)
 	}
 }
 
