@@ -241,3 +241,23 @@ func ReadToken(source, path string) (string, error) {
 	}
 	return tok, nil
 }
+
+// Range resolves a run's [since, until) as every importer reads it: in UTC
+// whole seconds (the vendors' APIs and the id rules count in seconds),
+// until at most now (and now when unset); since must come before until.
+// clock is the run's clock (nil: time.Now); now is returned in the same
+// form, for the run's own use.
+func Range(source string, since, until time.Time, clock func() time.Time) (from, to, now time.Time, err error) {
+	if clock == nil {
+		clock = time.Now
+	}
+	now = clock().UTC().Truncate(time.Second)
+	if until.IsZero() || until.After(now) {
+		until = now
+	}
+	from, to = since.UTC().Truncate(time.Second), until.UTC().Truncate(time.Second)
+	if from.IsZero() || !from.Before(to) {
+		return from, to, now, fmt.Errorf("%s: since %s is not before until %s", source, from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	return from, to, now, nil
+}

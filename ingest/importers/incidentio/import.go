@@ -123,17 +123,11 @@ func newRun(s *store.Store, o Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	since, until, _, err := importers.Range(Source, o.Since, o.Until, o.Now)
+	if err != nil {
+		return nil, err
 	}
-	now := o.Now().UTC().Truncate(time.Second)
-	if o.Until.IsZero() || o.Until.After(now) {
-		o.Until = now
-	}
-	o.Since, o.Until = o.Since.UTC().Truncate(time.Second), o.Until.UTC().Truncate(time.Second)
-	if o.Since.IsZero() || !o.Since.Before(o.Until) {
-		return nil, fmt.Errorf("incidentio: since %s is not before until %s", o.Since.Format(time.RFC3339), o.Until.Format(time.RFC3339))
-	}
+	o.Since, o.Until = since, until
 	if o.Window <= 0 {
 		o.Window = DefaultWindow
 	}

@@ -99,8 +99,6 @@ type run struct {
 	prog     importers.Progress
 }
 
-// batch is what one window adds to the store.
-
 // Import reads [o.Since, o.Until) from Grafana OnCall into s and returns
 // what it did. It resumes from the stored cursor: windows already complete
 // are not read again (a Since before the stored origin reads the older part
@@ -129,17 +127,11 @@ func newRun(s *store.Store, o Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	since, until, now, err := importers.Range(Source, o.Since, o.Until, o.Now)
+	if err != nil {
+		return nil, err
 	}
-	now := o.Now().UTC().Truncate(time.Second)
-	if o.Until.IsZero() || o.Until.After(now) {
-		o.Until = now
-	}
-	o.Since, o.Until = o.Since.UTC().Truncate(time.Second), o.Until.UTC().Truncate(time.Second)
-	if o.Since.IsZero() || !o.Since.Before(o.Until) {
-		return nil, fmt.Errorf("oncall: since %s is not before until %s", o.Since.Format(time.RFC3339), o.Until.Format(time.RFC3339))
-	}
+	o.Since, o.Until = since, until
 	if o.Window <= 0 {
 		o.Window = DefaultWindow
 	}

@@ -117,8 +117,6 @@ func Import(ctx context.Context, s *store.Store, o Options) (importers.Summary, 
 	return r.sum, err
 }
 
-func apiTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
 func newRun(s *store.Store, o Options) (*run, error) {
 	if o.Token == "" {
 		return nil, errors.New("opsgenie: no API key")
@@ -130,17 +128,11 @@ func newRun(s *store.Store, o Options) (*run, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("opsgenie: API URL %q: want http(s)://host, e.g. %s or %s", o.APIURL, DefaultAPIURL, EUAPIURL)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	since, until, now, err := importers.Range(Source, o.Since, o.Until, o.Now)
+	if err != nil {
+		return nil, err
 	}
-	now := o.Now().UTC().Truncate(time.Second)
-	if o.Until.IsZero() || o.Until.After(now) {
-		o.Until = now
-	}
-	o.Since, o.Until = o.Since.UTC().Truncate(time.Second), o.Until.UTC().Truncate(time.Second)
-	if o.Since.IsZero() || !o.Since.Before(o.Until) {
-		return nil, fmt.Errorf("opsgenie: since %s is not before until %s", apiTime(o.Since), apiTime(o.Until))
-	}
+	o.Since, o.Until = since, until
 	if o.Window <= 0 {
 		o.Window = DefaultWindow
 	}

@@ -127,17 +127,11 @@ func newRun(s *store.Store, o Options) (*run, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("pagerduty: API URL %q: want http(s)://host", o.APIURL)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	since, until, now, err := importers.Range(Source, o.Since, o.Until, o.Now)
+	if err != nil {
+		return nil, err
 	}
-	now := o.Now().UTC().Truncate(time.Second)
-	if o.Until.IsZero() || o.Until.After(now) {
-		o.Until = now
-	}
-	o.Since, o.Until = o.Since.UTC().Truncate(time.Second), o.Until.UTC().Truncate(time.Second)
-	if o.Since.IsZero() || !o.Since.Before(o.Until) {
-		return nil, fmt.Errorf("pagerduty: since %s is not before until %s", apiTime(o.Since), apiTime(o.Until))
-	}
+	o.Since, o.Until = since, until
 	if o.Window <= 0 {
 		o.Window = DefaultWindow
 	}
