@@ -43,3 +43,16 @@ func OpenAtVersion(ctx context.Context, path string, v int) (*Store, error) {
 	defer func() { migrations = all }()
 	return Open(ctx, path, DefaultOptions())
 }
+
+// SetReleaseGrowth sets the native memory keeper's release threshold for a
+// test and returns a function that restores it.
+func SetReleaseGrowth(n uint64) (restore func()) {
+	old := releaseGrowth
+	releaseGrowth = n
+	return func() { releaseGrowth = old }
+}
+
+// CheckNativeMemory runs the keeper's periodic check now.
+func CheckNativeMemory(ctx context.Context, s *Store) (released bool, err error) {
+	return s.keeper.check(ctx)
+}

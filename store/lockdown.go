@@ -30,6 +30,9 @@ func (s *Store) Lockdown(ctx context.Context) error {
 	for _, q := range []string{
 		`SET GLOBAL TimeZone='UTC'`,
 		`SET GLOBAL enable_external_access=false`,
+		// The native memory keeper (native.go) still sets memory_limit;
+		// the SQL API itself runs SELECTs only, so it cannot.
+		`SET GLOBAL allowed_configs=['memory_limit']`,
 		`SET GLOBAL lock_configuration=true`,
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {

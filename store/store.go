@@ -66,6 +66,8 @@ type Store struct {
 	traceMu      sync.Mutex // guards trace for the deriver (writeMu for WriteBatch)
 	// locked: Lockdown ran; new connections inherit the global settings.
 	locked *atomic.Bool
+	// keeper releases the native memory DuckDB 1.5 leaks (native.go).
+	keeper *keeper
 }
 
 // ErrInUse is returned when another process holds the file.
@@ -150,6 +152,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.startKeeper()
 	return s, nil
 }
 
@@ -185,6 +188,7 @@ func (s *Store) Close() error {
 	s.writeMu.Lock()
 	s.stopDeriver()
 	s.writeMu.Unlock()
+	s.keeper.stop()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}

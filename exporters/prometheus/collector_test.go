@@ -238,6 +238,8 @@ func TestCollectorFamiliesAreTheContract(t *testing.T) {
 		metricnames.ImportLastSuccessTimestampSeconds: "registered by ingest/importers/poller on serve's registry",
 		metricnames.StoreMemoryBytes:                  "sampled by internal/app on serve's registry",
 		metricnames.StoreWALBytes:                     "sampled by internal/app on serve's registry",
+		metricnames.StoreNativeHeapBytes:              "sampled by internal/app on serve's registry",
+		metricnames.StoreNativeReleasesTotal:          "sampled by internal/app on serve's registry",
 		metricnames.APIRequestsTotal:                  "registered by internal/server/api on serve's registry",
 		metricnames.APIRequestDurationSeconds:         "registered by internal/server/api on serve's registry",
 	}

@@ -21,10 +21,18 @@ const storeMemoryEvery = 15 * time.Second
 // buffer pool (bounded by memory_limit) and how much is not.
 func sampleStoreMemory(st *store.Store, r prometheus.Registerer, log *slog.Logger) (func(ctx context.Context) error, error) {
 	mem, wal := mn.NewGauge(mn.StoreMemoryBytes), mn.NewGauge(mn.StoreWALBytes)
-	if err := mn.Register(r, "store memory", mem, wal); err != nil {
+	heap, releases := mn.NewGauge(mn.StoreNativeHeapBytes), mn.NewCounter(mn.StoreNativeReleasesTotal)
+	if err := mn.Register(r, "store memory", mem, wal, heap, releases); err != nil {
 		return nil, err
 	}
+	var counted int64
 	sample := func(ctx context.Context) {
+		// The store's native memory keeper checks every 15 s too
+		// (store/native.go); this reports what it last saw.
+		nm := st.NativeMemory()
+		heap.Set(float64(nm.HeapInUse))
+		releases.Add(float64(nm.Releases - counted))
+		counted = nm.Releases
 		m, w, err := st.MemoryUsage(ctx)
 		if err != nil {
 			if ctx.Err() == nil {

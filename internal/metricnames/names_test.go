@@ -172,6 +172,8 @@ func TestContract(t *testing.T) {
 		"pagerlens_import_runs_total":                        Counter,
 		"pagerlens_store_memory_bytes":                       Gauge,
 		"pagerlens_store_wal_bytes":                          Gauge,
+		"pagerlens_store_native_heap_bytes":                  Gauge,
+		"pagerlens_store_native_releases_total":              Counter,
 		"pagerlens_import_last_success_timestamp_seconds":    Gauge,
 		"pagerlens_incidents_without_commander":              Gauge,
 		"pagerlens_incident_time_to_commander_seconds":       Summary,
