@@ -47,8 +47,9 @@ var (
 
 // NativeMemory is what the keeper last saw and did.
 type NativeMemory struct {
-	// HeapInUse is the C heap in use (glibc's malloc), DuckDB's buffer
-	// pool included.
+	// HeapInUse is the C heap in use (glibc's malloc). Measured, DuckDB's
+	// buffer pool is not all of it, nor all in it: compare it with
+	// MemoryUsage, not add them.
 	HeapInUse uint64
 	// Releases counts the eviction-queue releases since the store opened.
 	Releases int64

@@ -268,7 +268,7 @@ var All = []Family{
 	{WebhookRequestDurationSeconds, Histogram, ls(LabelSource), "Duration of webhook requests, by source, until the events are durable."},
 	{StoreMemoryBytes, Gauge, nil, "Memory DuckDB accounts for in the store (duckdb_memory(): its buffer pool, which caches table data and holds what is not yet checkpointed, plus query state); bounded by memory_limit. Sampled every 15 s."},
 	{StoreWALBytes, Gauge, nil, "Size of the store's write-ahead log; checkpointed into the file past 256 MB. Sampled every 15 s."},
-	{StoreNativeHeapBytes, Gauge, nil, "C heap in use (glibc malloc): DuckDB's buffer pool and everything else native. Sampled every 15 s."},
+	{StoreNativeHeapBytes, Gauge, nil, "C heap in use (glibc malloc's mallinfo2: what native code, DuckDB's included, allocated and has not freed). Sampled every 15 s."},
 	{StoreNativeReleasesTotal, Counter, nil, "Releases of the dead eviction-queue entries DuckDB 1.5 leaks, each run when the C heap DuckDB does not account for grew by 8 MiB (docs/operations.md, Sizing memory)."},
 	{ImportRunsTotal, Counter, ls(LabelSource, LabelOutcome), "Runs of serve's API import poller, by source and outcome (success; partial: stored, with problems to read again; failure: nothing imported)."},
 	{ImportLastSuccessTimestampSeconds, Gauge, ls(LabelSource), "Unix time of the import poller's last successful run of the source."},
